@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every test of the project, in order from fastest to slowest. This is what `npm test` and CI run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+step() { echo "==> [+$(( $(date +%s) - started ))s] $*" >&2; }
+
+step "build";                      npm run build --silent
+step "typecheck (src and tests)";  npm run typecheck --silent
+step "lint (eslint, prettier)";    npm run lint --silent
+step "generated files are current"; python3 scripts/generate.py --check
+step "jest (simulator, source, conformance)"; npx jest --ci
+step "ruff";                       python3 -m ruff check snowflake scripts
+step "pytest (native app)";        python3 -m pytest -q snowflake/tests
+step "docker image";               bash scripts/docker-smoke.sh
+step "all tests passed"
