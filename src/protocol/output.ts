@@ -1,0 +1,91 @@
+import { Writable } from 'stream';
+
+/** Output chunks are at most this big before they are handed to the stream. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * One Airbyte message per line on stdout, and nothing else. Lines are batched into 64 KB chunks
+ * (one write per record would dominate a fast sync), flushed at the end of each burst of
+ * synchronous work and before any wait, and backpressure is honoured through `ready()`. Every line
+ * that is not a record passes through the redactor, so no log or error can carry the API key.
+ */
+export class Output {
+  private buffer = '';
+  private scheduled = false;
+  private blocked?: Promise<void>;
+  private redact: (text: string) => string = (t) => t;
+  linesWritten = 0;
+
+  constructor(private readonly stream: Writable = process.stdout) {}
+
+  setRedactor(redact: (text: string) => string): void {
+    this.redact = redact;
+  }
+
+  /** Writes a record line: the hot path, no redaction (records never hold the key). */
+  recordLine(line: string): void {
+    this.append(line);
+  }
+
+  /** Writes any other message, redacted and flushed promptly. */
+  message(msg: object): void {
+    this.append(this.redact(JSON.stringify(msg)));
+    this.flush();
+  }
+
+  /** Writes a pre-serialised non-record line (e.g. a STATE whose number format matters). */
+  rawLine(line: string): void {
+    this.append(this.redact(line));
+    this.flush();
+  }
+
+  /** Resolves when the stream can take more; await it in loops that produce output. */
+  ready(): Promise<void> | undefined {
+    return this.blocked;
+  }
+
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    const chunk = this.buffer;
+    this.buffer = '';
+    const ok = this.stream.write(chunk);
+    if (!ok && !this.blocked) {
+      this.blocked = new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          this.stream.off('error', done);
+          this.blocked = undefined;
+          resolve();
+        };
+        this.stream.once('drain', done);
+        this.stream.once('close', done);
+        this.stream.once('error', done);
+      });
+    }
+  }
+
+  /** Flushes and waits until everything written so far has been handed to the OS. */
+  async end(): Promise<void> {
+    this.flush();
+    await new Promise<void>((resolve) => {
+      // A zero-length write calls back once the earlier chunks are flushed.
+      this.stream.write('', () => resolve());
+    });
+  }
+
+  private append(line: string): void {
+    this.buffer += line;
+    this.buffer += '\n';
+    this.linesWritten++;
+    if (this.buffer.length >= CHUNK_BYTES) {
+      this.flush();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+}

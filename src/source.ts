@@ -1,0 +1,151 @@
+import {
+  AirbyteCatalogMessage,
+  AirbyteConfiguredCatalog,
+  AirbyteConnectionStatus,
+  AirbyteConnectionStatusMessage,
+  AirbyteLogger,
+  AirbyteMessage,
+  AirbyteSourceBase,
+  AirbyteSpec,
+  AirbyteState,
+} from 'faros-airbyte-cdk';
+import VError from 'verror';
+
+import { OrchestraClient } from './client/client';
+import { CHECK_RETRY, RetryOptions } from './client/retry';
+import { ServerClock } from './clock';
+import { loadSpec, OrchestraConfig, parseConfig } from './config';
+import { messageOf } from './errors';
+import { parseCatalog } from './protocol/catalog';
+import { readStreams, ReadSummary } from './protocol/read';
+import { parseState } from './protocol/state';
+import { allStreams, OrchestraStream } from './streams';
+import { HOUR_MS } from './streams/windows';
+
+export interface SourceOptions {
+  /** Injected by tests that shorten retry delays; production uses the defaults. */
+  retry?: Partial<RetryOptions>;
+  clock?: ServerClock;
+}
+
+/** Orchestra source: spec, check, discover, read; the work lives in client/, streams/, protocol/. */
+export class OrchestraSource extends AirbyteSourceBase<OrchestraConfig> {
+  readonly clock: ServerClock;
+  private client?: OrchestraClient;
+  lastRead?: ReadSummary;
+
+  constructor(
+    logger: AirbyteLogger,
+    private readonly options: SourceOptions = {},
+  ) {
+    super(logger);
+    this.clock = options.clock ?? new ServerClock();
+  }
+
+  get type(): string {
+    return 'orchestra';
+  }
+
+  async spec(): Promise<AirbyteSpec> {
+    return new AirbyteSpec(loadSpec() as unknown as AirbyteSpec['spec']);
+  }
+
+  apiClient(config: OrchestraConfig): OrchestraClient {
+    this.client ??= new OrchestraClient({
+      baseUrl: config.api_url,
+      apiKey: config.api_key,
+      accountId: config.account_id,
+      timeoutMs: config.request_timeout_seconds * 1000,
+      maxSockets: config.pages_in_flight + 1,
+      requestsPerMinute: config.requests_per_minute,
+      retryBudgetMs: config.retry_budget_seconds * 1000,
+      clock: this.clock,
+      log: this.logger,
+      retry: this.options.retry,
+    });
+    return this.client;
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  /** One cheap authenticated request: the newest pipeline run of the last hour, one per page. */
+  async probe(config: OrchestraConfig, retry?: RetryOptions): Promise<void> {
+    const now = this.clock.now();
+    await this.apiClient(config).getPage(
+      '/pipeline_runs',
+      {
+        page: 1,
+        page_size: 1,
+        time_from: new Date(now.getTime() - HOUR_MS).toISOString(),
+        time_to: now.toISOString(),
+      },
+      { path: '/pipeline_runs', page: 1, detail: 'connection check' },
+      retry,
+    );
+  }
+
+  async checkConnection(config: OrchestraConfig): Promise<[boolean, VError | undefined]> {
+    try {
+      await this.probe(config, { ...CHECK_RETRY, ...this.options.retry, maxAttempts: 2 });
+      return [true, undefined];
+    } catch (err) {
+      return [false, err instanceof VError ? err : new VError('%s', messageOf(err))];
+    }
+  }
+
+  /** `check` validates the config first: a bad field is a FAILED status naming the field. */
+  override async check(rawConfig: unknown): Promise<AirbyteConnectionStatusMessage> {
+    let config: OrchestraConfig;
+    try {
+      config = parseConfig(rawConfig);
+    } catch (err) {
+      return failed(messageOf(err));
+    }
+    const [ok, error] = await this.checkConnection(config);
+    if (!ok) return failed(error?.message ?? 'The connection check failed.');
+    return new AirbyteConnectionStatusMessage({ status: AirbyteConnectionStatus.SUCCEEDED });
+  }
+
+  streams(config: OrchestraConfig): OrchestraStream[] {
+    return allStreams({
+      config,
+      client: this.apiClient(config),
+      clock: this.clock,
+      logger: this.logger,
+    });
+  }
+
+  /** Built here: the CDK's discover adds `__faros_*` fields to the schemas. */
+  override async discover(config: OrchestraConfig): Promise<AirbyteCatalogMessage> {
+    return new AirbyteCatalogMessage({
+      streams: this.streams(config).map((s) => s.asAirbyteStream()),
+    });
+  }
+
+  /**
+   * A sync: validate the catalog and state, one authenticated request (credentials, server clock),
+   * then every configured stream through the engine. Throws StreamsFailed when a stream failed.
+   */
+  override async *read(
+    config: OrchestraConfig,
+    _redactedConfig: unknown,
+    catalog: AirbyteConfiguredCatalog,
+    state: AirbyteState,
+  ): AsyncGenerator<AirbyteMessage> {
+    const streams = this.streams(config);
+    const names = streams.map((s) => s.name);
+    const configured = parseCatalog(catalog, names);
+    const parsedState = parseState(state, names);
+    await this.probe(config);
+    const summary: ReadSummary = { records: {}, states: {}, failed: [] };
+    this.lastRead = summary;
+    yield* readStreams(streams, configured, parsedState, this.logger, summary);
+  }
+}
+
+function failed(message: string): AirbyteConnectionStatusMessage {
+  return new AirbyteConnectionStatusMessage({ status: AirbyteConnectionStatus.FAILED, message });
+}
