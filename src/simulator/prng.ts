@@ -1,0 +1,194 @@
+/**
+ * Deterministic randomness. Every value in the simulated world is derived from (seed, a few integers),
+ * so the same record is identical whichever order it is generated or requested in.
+ */
+
+/** 32-bit avalanche mix (murmur3 finaliser). */
+export function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Hash any number of integers (each may exceed 32 bits; up to 2^53) into 32 bits. */
+export function hash(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    const lo = p >>> 0;
+    const hi = Math.floor(p / 4294967296) >>> 0;
+    h = mix32(h ^ lo) + 0x632be5ab;
+    h = mix32(h ^ hi) + 0x1b873593;
+  }
+  return mix32(h);
+}
+
+/** Hash a string into 32 bits (FNV-1a then mixed). */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return mix32(h);
+}
+
+/** Small fast PRNG (sfc32) seeded from a hash of integers. */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(...parts: number[]) {
+    this.a = hash(...parts, 1);
+    this.b = hash(...parts, 2);
+    this.c = hash(...parts, 3);
+    this.d = 1;
+    for (let i = 0; i < 12; i++) this.u32();
+  }
+
+  u32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.u32() / 4294967296;
+  }
+
+  /** Integer in [lo, hi] inclusive. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  range(lo: number, hi: number): number {
+    return lo + this.next() * (hi - lo);
+  }
+
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)];
+  }
+
+  /** Log-normal around a median, as durations of real jobs are. */
+  logNormal(median: number, sigma: number): number {
+    const u1 = Math.max(this.next(), 1e-12);
+    const u2 = this.next();
+    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    return median * Math.exp(sigma * z);
+  }
+}
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+function hex32(n: number): string {
+  return HEX[(n >>> 24) & 255] + HEX[(n >>> 16) & 255] + HEX[(n >>> 8) & 255] + HEX[n & 255];
+}
+
+const M26 = 0x3ffffff;
+const TWO26 = 67108864;
+
+/**
+ * A keyed, invertible permutation of 52-bit integers (4-round Feistel on 26-bit halves). It lets a UUID
+ * carry the record's structural key (pipeline, run, task, attempt) so an id filter finds the record
+ * without an index, while the ids still look random.
+ */
+function feistel(value: number, key: number, inverse: boolean): number {
+  let l = Math.floor(value / TWO26) & M26;
+  let r = (value % TWO26) & M26;
+  const rounds = [0, 1, 2, 3];
+  if (inverse) {
+    rounds.reverse();
+    for (const i of rounds) {
+      const prevR = l;
+      const prevL = (r ^ mix32(prevR ^ hash(key, i))) & M26;
+      l = prevL;
+      r = prevR;
+    }
+  } else {
+    for (const i of rounds) {
+      const nl = r;
+      const nr = (l ^ mix32(r ^ hash(key, i))) & M26;
+      l = nl;
+      r = nr;
+    }
+  }
+  return l * TWO26 + r;
+}
+
+/** A UUID version 4 string that encodes (kind, key); key < 2^52. */
+export function encodeUuid(seed: number, kind: number, key: number): string {
+  const fk = hash(seed, kind);
+  const p = feistel(key, fk, false);
+  const h1 = hash(fk, key, 11);
+  const h2 = hash(fk, key, 12);
+  const top = Math.floor(p / 2 ** 48) & 15; // 4 bits
+  const low48 = p % 2 ** 48;
+  const g5hi = Math.floor(low48 / 4294967296); // 16 bits
+  const g5lo = low48 % 4294967296;
+  const a = hex32(h1);
+  const b = hex32(h2);
+  const variant = (8 | (h2 & 3)).toString(16);
+  return (
+    a +
+    '-' +
+    b.slice(0, 4) +
+    '-4' +
+    b.slice(4, 7) +
+    '-' +
+    variant +
+    HEX[(h1 ^ h2) & 255] +
+    top.toString(16) +
+    '-' +
+    g5hi.toString(16).padStart(4, '0') +
+    hex32(g5lo)
+  );
+}
+
+/** The key encoded by encodeUuid, or undefined when the UUID was not issued for this kind and seed. */
+export function decodeUuid(seed: number, kind: number, uuid: string): number | undefined {
+  const u = uuid.toLowerCase();
+  if (u.length !== 36) return undefined;
+  const top = parseInt(u.charAt(22), 16);
+  const g5 = parseInt(u.slice(24), 16);
+  if (!Number.isFinite(top) || !Number.isFinite(g5)) return undefined;
+  const p = top * 2 ** 48 + g5;
+  const key = feistel(p, hash(seed, kind), true);
+  return encodeUuid(seed, kind, key) === u ? key : undefined;
+}
+
+/** A random-looking UUID v4 for things that are never looked up (users, connections...). */
+export function plainUuid(...parts: number[]): string {
+  const a = hash(...parts, 21);
+  const b = hash(...parts, 22);
+  const c = hash(...parts, 23);
+  const d = hash(...parts, 24);
+  const bh = hex32(b);
+  const ch = hex32(c);
+  return (
+    hex32(a) +
+    '-' +
+    bh.slice(0, 4) +
+    '-4' +
+    bh.slice(5, 8) +
+    '-' +
+    (8 | (c & 3)).toString(16) +
+    ch.slice(1, 4) +
+    '-' +
+    ch.slice(4, 8) +
+    hex32(d)
+  );
+}
