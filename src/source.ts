@@ -12,6 +12,7 @@ import {
 import VError from 'verror';
 
 import { OrchestraClient } from './client/client';
+import { Sleep } from './client/budget';
 import { CHECK_RETRY, RetryOptions } from './client/retry';
 import { ServerClock } from './clock';
 import { loadSpec, OrchestraConfig, parseConfig } from './config';
@@ -25,6 +26,8 @@ import { HOUR_MS } from './streams/windows';
 export interface SourceOptions {
   /** Injected by tests that shorten retry delays; production uses the defaults. */
   retry?: Partial<RetryOptions>;
+  /** Injected by the soak test to compress real waiting; decisions (how long) stay production's. */
+  sleep?: Sleep;
   clock?: ServerClock;
 }
 
@@ -62,6 +65,7 @@ export class OrchestraSource extends AirbyteSourceBase<OrchestraConfig> {
       clock: this.clock,
       log: this.logger,
       retry: this.options.retry,
+      sleep: this.options.sleep,
     });
     return this.client;
   }
