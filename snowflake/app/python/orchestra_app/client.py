@@ -1,0 +1,253 @@
+"""HTTP client for Orchestra's public API: timeouts, bounded retries, a request budget, no key leaks.
+
+Retries only what can succeed on a second try (network errors, timeouts, 429, 5xx), with
+exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date), within one
+total waiting budget per load. 400/401/403/404/422 become actionable configuration errors. The API
+key is sent only in the Authorization header and redacted from every message.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from .clock import ServerClock
+from .errors import OrchestraError, config_error, redact
+
+DEFAULT_API_URL = "https://app.getorchestra.io/api/engine/public"
+USER_AGENT = "orchestra-data-app/1.0 (Snowflake Native App)"
+SET_KEY_HINT = "CALL core.set_api_key('<key>')"
+
+
+@dataclass
+class ClientOptions:
+    api_key: str
+    api_url: str = DEFAULT_API_URL
+    account_id: str | None = None
+    timeout_s: float = 60.0
+    requests_per_minute: int = 40
+    retry_budget_s: float = 600.0
+    max_attempts: int = 8
+    base_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+    max_retry_after_s: float = 300.0
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+    random: Callable[[], float] = random.random
+    clock: ServerClock = field(default_factory=ServerClock)
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    retries: int = 0
+    waited_s: float = 0.0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+class RequestBudget:
+    """At most `per_minute` requests in any 60 s, retries included, so a shared key keeps headroom."""
+
+    def __init__(self, per_minute: int, sleep: Callable[[float], None], monotonic: Callable[[], float]):
+        if per_minute < 1:
+            raise config_error("requests_per_minute must be at least 1")
+        self._per_minute = per_minute
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._starts: deque[float] = deque()
+
+    def acquire(self) -> float:
+        waited = 0.0
+        while True:
+            now = self._monotonic()
+            while self._starts and now - self._starts[0] >= 60.0:
+                self._starts.popleft()
+            if len(self._starts) < self._per_minute:
+                self._starts.append(now)
+                return waited
+            pause = 60.0 - (now - self._starts[0])
+            self._sleep(pause)
+            waited += pause
+
+
+def parse_retry_after(value: str | None, server_date: str | None, local_now: float) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (compared with the
+    response's own Date header when there is one, so client clock skew does not matter)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        at = parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    reference = local_now
+    if server_date:
+        try:
+            reference = parsedate_to_datetime(server_date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            pass
+    return max(0.0, at - reference)
+
+
+def _detail(response: requests.Response) -> str:
+    """The API's own explanation: FastAPI `detail` (a string, or a list of {loc, msg})."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, list):
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = ".".join(str(x) for x in item.get("loc", []) if x not in ("query", "body"))
+                parts.append(f"{loc}: {item.get('msg', '')}".strip(": "))
+        return "; ".join(parts)
+    if detail is not None:
+        return str(detail)[:300]
+    return json.dumps(body)[:200]
+
+
+class OrchestraClient:
+    def __init__(self, options: ClientOptions) -> None:
+        if not options.api_key or not options.api_key.strip():
+            raise config_error(f"No Orchestra API key is set: run {SET_KEY_HINT} as app_admin.")
+        self.options = options
+        self.clock = options.clock
+        self.counters = Counters()
+        self._budget = RequestBudget(options.requests_per_minute, options.sleep, options.monotonic)
+        self._retry_waited = 0.0
+        self._base = options.api_url.rstrip("/")
+        self._host = urlsplit(self._base).netloc or self._base
+        self._session = requests.Session()
+        self._session.headers.update(
+            {"Authorization": f"Bearer {options.api_key}", "Accept": "application/json", "User-Agent": USER_AGENT}
+        )
+        if options.account_id:
+            self._session.headers["X-Orchestra-Account-Id"] = options.account_id
+
+    def close(self) -> None:
+        self._session.close()
+
+    def get_page(self, path: str, params: dict[str, Any], what: str = "") -> dict[str, Any]:
+        """One page of a list endpoint, validated: {"page", "pageSize", "total", "results": [...]}."""
+        body = self.get_json(path, params, what)
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise OrchestraError(
+                f"Orchestra answered {path} without a `results` list ({what or 'page'}); "
+                "the API may have changed: report it to the app provider."
+            )
+        total = body.get("total")
+        body["total"] = total if isinstance(total, int) and total >= 0 else len(results)
+        page_size = body.get("pageSize")
+        body["pageSize"] = page_size if isinstance(page_size, int) else 0
+        return body
+
+    def get_json(self, path: str, params: dict[str, Any], what: str = "") -> Any:
+        url = self._base + path
+        query = {k: v for k, v in params.items() if v is not None}
+        label = f"GET {path}" + (f" ({what})" if what else "")
+        attempt = 0
+        while True:
+            attempt += 1
+            self.counters.waited_s += self._budget.acquire()
+            self.counters.requests += 1
+            try:
+                response = self._session.get(url, params=query, timeout=self.options.timeout_s)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                reason = type(exc).__name__
+                self._retry_or_fail(attempt, None, label, f"network error ({reason})")
+                continue
+            self.clock.observe(response.headers.get("Date"))
+            status = response.status_code
+            self.counters.statuses[status] = self.counters.statuses.get(status, 0) + 1
+            if status == 429 or status >= 500:
+                wait = parse_retry_after(
+                    response.headers.get("Retry-After"), response.headers.get("Date"), time.time()
+                )
+                self._retry_or_fail(attempt, wait, label, f"HTTP {status}", status)
+                continue
+            if status >= 400:
+                raise self._client_error(status, path, response)
+            try:
+                return response.json()
+            except ValueError:
+                self._retry_or_fail(attempt, None, label, "a response that is not JSON")
+
+    def _retry_or_fail(
+        self, attempt: int, retry_after: float | None, label: str, reason: str, status: int | None = None
+    ) -> None:
+        o = self.options
+        if retry_after is not None and retry_after > o.max_retry_after_s:
+            raise self._gave_up(label, reason, status, f"it asked to wait {retry_after:.0f} s")
+        if attempt >= o.max_attempts:
+            raise self._gave_up(label, reason, status, f"{attempt} attempts")
+        ceiling = min(o.max_delay_s, o.base_delay_s * 2 ** (attempt - 1))
+        backoff = ceiling / 2 + ceiling / 2 * o.random()
+        wait = max(backoff, retry_after) if retry_after is not None else backoff
+        if self._retry_waited + wait > o.retry_budget_s:
+            raise self._gave_up(label, reason, status, f"the retry budget of {o.retry_budget_s:.0f} s")
+        self._retry_waited += wait
+        self.counters.retries += 1
+        self.counters.waited_s += wait
+        o.sleep(wait)
+
+    def _gave_up(self, label: str, reason: str, status: int | None, limit: str) -> OrchestraError:
+        if status == 429:
+            advice = (
+                "Orchestra kept rate-limiting this key. Lower the requests_per_minute setting "
+                "(CALL core.set_setting('requests_per_minute', '20')) if other tools share the key, "
+                "or run the load again later; it resumes from its last completed window."
+            )
+        elif status is None and "network" in reason:
+            advice = (
+                f"Check that the app specification for {self._host} was approved "
+                "(Snowsight: Apps > this app > Security), then run the load again."
+            )
+        else:
+            advice = "This is on Orchestra's side; run the load again later: it resumes from its last completed window."
+        msg = f"{label} failed with {reason}; gave up after {limit}. {advice}"
+        return OrchestraError(redact(msg, self.options.api_key), "system", status)
+
+    def _client_error(self, status: int, path: str, response: requests.Response) -> OrchestraError:
+        detail = redact(_detail(response), self.options.api_key)
+        if status == 401:
+            msg = (
+                "Orchestra rejected the API key (401). Create a key in Orchestra under Settings > API key "
+                f"and run {SET_KEY_HINT} as app_admin."
+            )
+        elif status == 403:
+            msg = (
+                "Orchestra refused access (403): the metadata API needs an enterprise workspace and may be "
+                f"limited to allowed IP ranges. Ask Orchestra to enable API access for this workspace. ({detail})"
+            )
+        elif status == 404:
+            msg = (
+                f"Orchestra has no endpoint {path} at {self._host} (404): check the api_url setting "
+                f"(default {DEFAULT_API_URL})."
+            )
+        elif status == 400 and "account" in detail.lower():
+            msg = (
+                f"Orchestra needs to know which account to read (400: {detail}): "
+                "run CALL core.set_setting('account_id', '<account uuid>')."
+            )
+        else:
+            msg = (
+                f"Orchestra rejected the request to {path} ({status}: {detail}). "
+                "Check the settings in config (pipeline_ids, environments, page_size)."
+            )
+        return config_error(redact(msg, self.options.api_key), status)
