@@ -3,6 +3,7 @@
  * at 50k records/s a JSON.parse per line would cost the benchmark more CPU than the connector spends
  * writing them, and on a 2-core machine that would slow the thing being measured.
  */
+import { StringDecoder } from 'node:string_decoder';
 
 const RECORD_TAG = '"type":"RECORD"';
 /** Bytes of each line kept to classify it: enough for the type and the stream name. */
@@ -133,5 +134,36 @@ export class AirbyteLineCounter {
     } else if (message.type === 'TRACE' && message.trace?.type === 'ERROR') {
       this.stats.traceErrors.push(message.trace.error?.message ?? '(no message)');
     }
+  }
+}
+
+/**
+ * Collects the distinct primary keys per stream by parsing every RECORD line: for the API-economy
+ * cases, where the minimum number of requests depends on how many distinct records there were.
+ */
+export class RecordIdCollector {
+  readonly ids: Record<string, Set<string>> = {};
+  private rest = '';
+  private readonly decoder = new StringDecoder('utf8');
+
+  readonly push = (chunk: Buffer): void => {
+    // StringDecoder keeps a multi-byte character split across two chunks whole.
+    const text = this.rest + this.decoder.write(chunk);
+    const lines = text.split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  };
+
+  finish(): Record<string, number> {
+    if (this.rest) this.line(this.rest);
+    this.rest = '';
+    return Object.fromEntries(Object.entries(this.ids).map(([name, set]) => [name, set.size]));
+  }
+
+  private line(line: string): void {
+    if (!line.includes(RECORD_TAG)) return;
+    const message = JSON.parse(line) as { record: { stream: string; data: { id?: unknown } } };
+    const { stream, data } = message.record;
+    (this.ids[stream] ??= new Set()).add(String(data.id));
   }
 }

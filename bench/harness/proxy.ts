@@ -129,7 +129,8 @@ export function summarise(log: LoggedRequest[]): EconomySummary {
     recordsServed += entry.resultCount ?? 0;
   }
   let pagesNeededForWindows = 0;
-  for (const total of windows.values()) pagesNeededForWindows += Math.max(1, Math.ceil(total / 100));
+  for (const total of windows.values())
+    pagesNeededForWindows += Math.max(1, Math.ceil(total / 100));
   return {
     requests: log.length,
     listRequests: log.filter((e) => !e.byId).length,

@@ -69,7 +69,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const baseUrl = await firstLine(child, () => stderr);
   const origin = new URL(baseUrl).origin;
 
-  async function control<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<T> {
+  async function control<T>(
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    body?: unknown,
+  ): Promise<T> {
     const response = await fetch(`${origin}${pathAndQuery}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

@@ -1,0 +1,200 @@
+/**
+ * API economy (requests made versus the fewest that could fetch the same records) and behaviour
+ * under a rate limit. Requests are counted by a logging proxy between the connector and the
+ * simulator, from what crossed the wire.
+ */
+import { RecordIdCollector } from './airbyte-lines';
+import { failureOf } from './child';
+import { runConnector, stateFrom, STREAMS } from './connector';
+import { EconomySummary, startProxy, summarise } from './proxy';
+import { startSimulator } from './simulator';
+import { BENCH_START } from './throughput';
+
+const PAGE_SIZE = 100;
+const HOUR_MS = 3600_000;
+
+const CURSOR_FIELD: Record<string, string> = {
+  pipeline_runs: 'updatedAt',
+  task_runs: 'updatedAt',
+  operations: 'insertedAt',
+};
+
+export interface EconomyRow {
+  sync: 'backfill' | 'incremental after 1 simulated hour';
+  /** Distinct records the sync had to deliver (backfill: all it emitted; incremental: changed). */
+  records: number;
+  records_emitted: number;
+  requests: number;
+  list_requests: number;
+  by_id_requests: number;
+  windows: number;
+  /** ceil(records / 100) + one per window, the issue's definition. */
+  minimum: number;
+  ratio: number;
+  /** The fewest list requests for exactly the windows the connector chose (from each `total`). */
+  pages_needed_for_windows: number;
+  status_429: number;
+  ok: boolean;
+  failure: string | null;
+}
+
+function row(
+  sync: EconomyRow['sync'],
+  records: number,
+  emitted: number,
+  summary: EconomySummary,
+  minimumWindows: number,
+  failure: string | null,
+): EconomyRow {
+  const minimum = Math.ceil(records / PAGE_SIZE) + minimumWindows;
+  return {
+    sync,
+    records,
+    records_emitted: emitted,
+    requests: summary.requests,
+    list_requests: summary.listRequests,
+    by_id_requests: summary.byIdRequests,
+    windows: summary.windows,
+    minimum,
+    ratio: Math.round((summary.requests / minimum) * 1000) / 1000,
+    pages_needed_for_windows: summary.pagesNeededForWindows,
+    status_429: summary.status429,
+    ok: failure === null,
+    failure,
+  };
+}
+
+function sum(values: Record<string, number>): number {
+  return Object.values(values).reduce((a, b) => a + b, 0);
+}
+
+export async function economyCase(
+  records: number,
+  log: (line: string) => void,
+): Promise<EconomyRow[]> {
+  log(`economy: starting the simulator with ${records} records...`);
+  const sim = await startSimulator({
+    records,
+    scenario: 'calm',
+    clock: 'manual',
+    start: BENCH_START,
+  });
+  const proxy = await startProxy(sim.baseUrl);
+  const viaProxy = { ...sim, baseUrl: proxy.baseUrl };
+  try {
+    log('economy: backfill (first incremental sync, default config)...');
+    const ids = new RecordIdCollector();
+    const backfill = await runConnector(viaProxy, { syncMode: 'incremental', onChunk: ids.push });
+    const distinct = ids.finish();
+    const backfillSummary = summarise(proxy.log);
+    // The issue counts one request per window the connector used on top of the pages.
+    const rows = [
+      row(
+        'backfill',
+        sum(distinct),
+        backfill.lines.records,
+        backfillSummary,
+        backfillSummary.windows,
+        failureOf(backfill),
+      ),
+    ];
+
+    const before = Date.parse(await sim.now());
+    await sim.advance(HOUR_MS);
+    proxy.log.length = 0;
+    log('economy: incremental sync after one simulated hour...');
+    const incremental = await runConnector(viaProxy, {
+      syncMode: 'incremental',
+      state: stateFrom(backfill),
+    });
+    let changed = 0;
+    for (const stream of STREAMS) {
+      const truth = await sim.control<Record<string, unknown>[]>('GET', `/_sim/truth/${stream}`);
+      const field = CURSOR_FIELD[stream];
+      changed += truth.filter((r) => Date.parse(String(r[field])) > before).length;
+    }
+    // The fewest windows for an hour of changes: one per stream.
+    rows.push(
+      row(
+        'incremental after 1 simulated hour',
+        changed,
+        incremental.lines.records,
+        summarise(proxy.log),
+        STREAMS.length,
+        failureOf(incremental),
+      ),
+    );
+    return rows;
+  } finally {
+    await proxy.close();
+    await sim.stop();
+  }
+}
+
+export interface RateLimitRow {
+  limit_per_minute: number;
+  connector_budget_per_minute: number;
+  records: number;
+  requests: number;
+  status_429: number;
+  wall_s: number;
+  /** requests / limit: the time the rate limit forces on this many requests. */
+  minimum_s: number;
+  ratio: number;
+  ok: boolean;
+  failure: string | null;
+}
+
+/**
+ * Runs a backfill under a simulated per-minute limit, with the connector's request budget set to
+ * each of `budgets`. Volume is chosen so the case lasts about `targetSeconds`.
+ */
+export async function rateLimitCase(
+  limit: number,
+  budgets: number[],
+  targetSeconds: number,
+  log: (line: string) => void,
+): Promise<RateLimitRow[]> {
+  // About limit * targetSeconds / 60 requests, nearly all of them full pages.
+  const records = Math.round(((limit * targetSeconds) / 60) * PAGE_SIZE * 0.9);
+  const rows: RateLimitRow[] = [];
+  for (const budget of budgets) {
+    log(
+      `rate limit: ${limit}/min on the simulator, connector budget ${budget}/min, ${records} records...`,
+    );
+    const sim = await startSimulator({
+      records,
+      scenario: 'calm',
+      clock: 'manual',
+      start: BENCH_START,
+      rateLimit: limit,
+    });
+    const proxy = await startProxy(sim.baseUrl);
+    try {
+      const run = await runConnector(
+        { ...sim, baseUrl: proxy.baseUrl },
+        { syncMode: 'incremental', config: { requests_per_minute: budget } },
+      );
+      const summary = summarise(proxy.log);
+      const minimumS = (summary.requests / limit) * 60;
+      const wall = run.wallMs / 1000;
+      rows.push({
+        limit_per_minute: limit,
+        connector_budget_per_minute: budget,
+        records: run.lines.records,
+        requests: summary.requests,
+        status_429: summary.status429,
+        wall_s: Math.round(wall * 10) / 10,
+        minimum_s: Math.round(minimumS * 10) / 10,
+        ratio: Math.round((wall / minimumS) * 100) / 100,
+        ok: failureOf(run) === null,
+        failure: failureOf(run),
+      });
+      log(`  ${summary.requests} requests, ${summary.status429} x 429, ${wall.toFixed(1)} s`);
+    } finally {
+      await proxy.close();
+      await sim.stop();
+    }
+  }
+  return rows;
+}

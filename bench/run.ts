@@ -1,0 +1,227 @@
+/**
+ * `npm run bench`: throughput, peak memory, API economy, rate-limit behaviour of `bin/main read`
+ * against the simulator's calm scenario, and the Snowflake loader through fakesnow. Prints tables
+ * and writes the same figures to bench/results/latest.json.
+ *
+ *   node bench/.build/run.js [--quick] [--only throughput,economy,ratelimit,loader]
+ *                            [--out FILE] [--no-wait]
+ *
+ * Run `npm run build` first (the harness runs the built connector and simulator from lib/).
+ */
+import * as path from 'node:path';
+
+import { cleanupConnectorFiles } from './harness/connector';
+import { economyCase, rateLimitCase } from './harness/economy';
+import { loaderCase } from './harness/loader';
+import { RESULTS_DIR } from './harness/paths';
+import {
+  describeMachine,
+  formatNumber,
+  machineInfo,
+  renderTable,
+  Table,
+  waitForQuiet,
+  writeJson,
+} from './harness/report';
+import { throughputCase, ThroughputResult } from './harness/throughput';
+
+const CASES = ['throughput', 'economy', 'ratelimit', 'loader'] as const;
+type CaseName = (typeof CASES)[number];
+
+interface Args {
+  quick: boolean;
+  only: Set<CaseName>;
+  out: string;
+  wait: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    quick: false,
+    only: new Set(CASES),
+    out: path.join(RESULTS_DIR, 'latest.json'),
+    wait: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') args.quick = true;
+    else if (arg === '--no-wait') args.wait = false;
+    else if (arg === '--out') args.out = path.resolve(argv[++i] ?? '');
+    else if (arg === '--only') {
+      const names = (argv[++i] ?? '').split(',');
+      const unknown = names.filter((n) => !CASES.includes(n as CaseName));
+      if (unknown.length)
+        throw new Error(`--only: unknown case ${unknown.join(', ')}; use ${CASES.join(', ')}`);
+      args.only = new Set(names as CaseName[]);
+    } else throw new Error(`unknown argument ${arg}; see the header of bench/run.ts`);
+  }
+  return args;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function throughputTables(results: ThroughputResult[]): Table[] {
+  const throughput: Table = {
+    title:
+      'Throughput: bin/main read, full refresh, 3 streams, real stdout pipe (target >= 50k records/s with 4 in flight)',
+    columns: [
+      'records',
+      'in flight',
+      'records/s',
+      'pages/s',
+      'wall s',
+      'peak RSS MB',
+      'CPU s',
+      'sim CPU s',
+      'ok',
+    ],
+    rows: results.map((r) => [
+      formatNumber(r.records),
+      r.pages_in_flight,
+      formatNumber(r.records_per_s),
+      formatNumber(r.pages_per_s, 1),
+      r.wall_s,
+      r.peak_rss_mb,
+      r.cpu_s,
+      r.simulator_cpu_s,
+      r.ok ? 'yes' : `NO: ${r.failure}`,
+    ]),
+    notes: [
+      'records/s counts from process start to exit; CPU s is the connector process (user + system);',
+      'sim CPU s is the simulator serving the same run on the other core.',
+    ],
+  };
+  const rss = results.filter(
+    (r) => r.pages_in_flight === Math.max(...results.map((x) => x.pages_in_flight)),
+  );
+  const memory: Table = {
+    title: 'Peak RSS (kernel high-water mark of the connector process; target flat, <= 150 MB)',
+    columns: ['records', 'in flight', 'peak RSS MB'],
+    rows: rss.map((r) => [formatNumber(r.records), r.pages_in_flight, r.peak_rss_mb]),
+  };
+  return [throughput, memory];
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.wait) await waitForQuiet(1.5, 20 * 60_000, log);
+  const machine = machineInfo();
+  log(`machine: ${describeMachine(machine)}`);
+  const started = Date.now();
+  const output: Record<string, unknown> = {
+    generated_at: new Date().toISOString(),
+    command: `node bench/.build/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    quick: args.quick,
+    machine,
+  };
+  const tables: Table[] = [];
+  try {
+    if (args.only.has('throughput')) {
+      const volumes = args.quick ? [20_000, 100_000] : [100_000, 1_000_000];
+      const results = await throughputCase(volumes, [1, 4], log);
+      output.throughput = results;
+      tables.push(...throughputTables(results));
+    }
+    if (args.only.has('economy')) {
+      const rows = await economyCase(args.quick ? 20_000 : 100_000, log);
+      output.api_economy = rows;
+      tables.push({
+        title:
+          'API economy: requests vs ceil(records/100) + one per window (target <= 1.05x on a backfill)',
+        columns: [
+          'sync',
+          'records',
+          'requests',
+          'by id',
+          'windows',
+          'minimum',
+          'ratio',
+          'pages needed',
+          '429s',
+        ],
+        rows: rows.map((r) => [
+          r.sync,
+          formatNumber(r.records),
+          r.requests,
+          r.by_id_requests,
+          r.windows,
+          r.minimum,
+          `${r.ratio}x`,
+          r.pages_needed_for_windows,
+          r.status_429,
+        ]),
+        notes: [
+          'records: distinct records delivered (backfill) or created/changed during the hour (incremental);',
+          "pages needed: fewest list requests for the windows the connector chose, from each window's total.",
+        ],
+      });
+    }
+    if (args.only.has('ratelimit')) {
+      const limit = args.quick ? 1200 : 600;
+      // Budget = the limit, and the default ratio (40/min under a 50/min limit).
+      const rows = await rateLimitCase(
+        limit,
+        [limit, Math.floor(limit * 0.8)],
+        args.quick ? 15 : 60,
+        log,
+      );
+      output.rate_limit = rows;
+      tables.push({
+        title:
+          'Rate limit: backfill under a per-minute limit (targets: 0 x 429, wall <= 1.1x the minimum)',
+        columns: [
+          'limit/min',
+          'budget/min',
+          'records',
+          'requests',
+          '429s',
+          'wall s',
+          'minimum s',
+          'ratio',
+        ],
+        rows: rows.map((r) => [
+          r.limit_per_minute,
+          r.connector_budget_per_minute,
+          formatNumber(r.records),
+          r.requests,
+          r.status_429,
+          r.wall_s,
+          r.minimum_s,
+          `${r.ratio}x${r.ok ? '' : ` FAILED: ${r.failure}`}`,
+        ]),
+        notes: [
+          'minimum s = requests / limit: the time the limit alone forces on that many requests.',
+        ],
+      });
+    }
+    if (args.only.has('loader')) {
+      const result = await loaderCase(args.quick ? [1_000, 10_000] : [10_000, 100_000], log);
+      output.loader = result;
+      tables.push({
+        title:
+          'Snowflake native app loader through fakesnow (target: same statement count for 10k and 100k)',
+        columns: ['records', 'SQL statements', 'seconds', 'rows/s'],
+        rows: result.map((r) => [
+          formatNumber(r.records),
+          r.statements,
+          r.seconds,
+          formatNumber(r.rows_per_s),
+        ]),
+      });
+    }
+  } finally {
+    cleanupConnectorFiles();
+  }
+  output.duration_s = Math.round((Date.now() - started) / 1000);
+  writeJson(args.out, output);
+  process.stdout.write(`Machine: ${describeMachine(machine)}\n\n`);
+  for (const table of tables) process.stdout.write(`${renderTable(table)}\n\n`);
+  process.stdout.write(
+    `Wrote ${path.relative(process.cwd(), args.out)} (${output.duration_s} s)\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
