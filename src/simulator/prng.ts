@@ -35,6 +35,40 @@ export function hashString(s: string): number {
   return mix32(h);
 }
 
+/** hash(a, b, c) without the rest-parameter array: the serializers call it per record. */
+export function hash3(a: number, b: number, c: number): number {
+  let h = 0x9e3779b9;
+  h = mix32(h ^ (a >>> 0)) + 0x632be5ab;
+  h = mix32(h ^ (Math.floor(a / 4294967296) >>> 0)) + 0x1b873593;
+  h = mix32(h ^ (b >>> 0)) + 0x632be5ab;
+  h = mix32(h ^ (Math.floor(b / 4294967296) >>> 0)) + 0x1b873593;
+  h = mix32(h ^ (c >>> 0)) + 0x632be5ab;
+  return mix32(h);
+}
+
+/** A cheap generator (mulberry32) for per-record values: no warm-up, one hash to seed. */
+export class QuickRng {
+  private s: number;
+  constructor(a: number, b: number, c: number) {
+    this.s = hash3(a, b, c);
+  }
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  range(lo: number, hi: number): number {
+    return lo + this.next() * (hi - lo);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
 /** Small fast PRNG (sfc32) seeded from a hash of integers. */
 export class Rng {
   private a: number;
@@ -106,55 +140,78 @@ const TWO26 = 67108864;
  * carry the record's structural key (pipeline, run, task, attempt) so an id filter finds the record
  * without an index, while the ids still look random.
  */
+const roundKeyCache = new Map<number, number[]>();
+
+function roundKeys(key: number): number[] {
+  let rk = roundKeyCache.get(key);
+  if (!rk) {
+    rk = [0, 1, 2, 3].map((i) => hash(key, i));
+    roundKeyCache.set(key, rk);
+  }
+  return rk;
+}
+
 function feistel(value: number, key: number, inverse: boolean): number {
   let l = Math.floor(value / TWO26) & M26;
   let r = (value % TWO26) & M26;
-  const rounds = [0, 1, 2, 3];
+  const rk = roundKeys(key);
   if (inverse) {
-    rounds.reverse();
-    for (const i of rounds) {
+    for (let i = 3; i >= 0; i--) {
       const prevR = l;
-      const prevL = (r ^ mix32(prevR ^ hash(key, i))) & M26;
-      l = prevL;
+      l = (r ^ mix32(prevR ^ rk[i])) & M26;
       r = prevR;
     }
   } else {
-    for (const i of rounds) {
+    for (let i = 0; i < 4; i++) {
       const nl = r;
-      const nr = (l ^ mix32(r ^ hash(key, i))) & M26;
+      r = (l ^ mix32(r ^ rk[i])) & M26;
       l = nl;
-      r = nr;
     }
   }
   return l * TWO26 + r;
 }
 
+const kindKeyCache = new Map<number, number>();
+
+function kindKey(seed: number, kind: number): number {
+  const k = seed * 16 + kind;
+  let v = kindKeyCache.get(k);
+  if (v === undefined) {
+    v = hash(seed, kind);
+    kindKeyCache.set(k, v);
+  }
+  return v;
+}
+
+const HEX1 = '0123456789abcdef'.split('');
+const HEX3: string[] = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'));
+const HEX4: string[] = Array.from({ length: 65536 }, (_, i) => i.toString(16).padStart(4, '0'));
+
 /** A UUID version 4 string that encodes (kind, key); key < 2^52. */
 export function encodeUuid(seed: number, kind: number, key: number): string {
-  const fk = hash(seed, kind);
+  const fk = kindKey(seed, kind);
   const p = feistel(key, fk, false);
-  const h1 = hash(fk, key, 11);
-  const h2 = hash(fk, key, 12);
-  const top = Math.floor(p / 2 ** 48) & 15; // 4 bits
-  const low48 = p % 2 ** 48;
-  const g5hi = Math.floor(low48 / 4294967296); // 16 bits
+  const h1 = hash3(fk, key, 11);
+  const h2 = hash3(fk, key, 12);
+  const top = Math.floor(p / 281474976710656) & 15; // the 4 bits above 48
+  const low48 = p % 281474976710656;
+  const g5hi = Math.floor(low48 / 4294967296);
   const g5lo = low48 % 4294967296;
-  const a = hex32(h1);
-  const b = hex32(h2);
-  const variant = (8 | (h2 & 3)).toString(16);
   return (
-    a +
+    HEX4[h1 >>> 16] +
+    HEX4[h1 & 0xffff] +
     '-' +
-    b.slice(0, 4) +
+    HEX4[h2 >>> 16] +
     '-4' +
-    b.slice(4, 7) +
+    HEX3[(h2 >>> 4) & 0xfff] +
     '-' +
-    variant +
+    HEX1[8 | (h2 & 3)] +
     HEX[(h1 ^ h2) & 255] +
-    top.toString(16) +
+    HEX1[top] +
     '-' +
-    g5hi.toString(16).padStart(4, '0') +
-    hex32(g5lo)
+    HEX4[g5hi] +
+    HEX4[g5lo >>> 16] +
+    HEX4[g5lo & 0xffff]
   );
 }
 
@@ -166,7 +223,7 @@ export function decodeUuid(seed: number, kind: number, uuid: string): number | u
   const g5 = parseInt(u.slice(24), 16);
   if (!Number.isFinite(top) || !Number.isFinite(g5)) return undefined;
   const p = top * 2 ** 48 + g5;
-  const key = feistel(p, hash(seed, kind), true);
+  const key = feistel(p, kindKey(seed, kind), true);
   return encodeUuid(seed, kind, key) === u ? key : undefined;
 }
 

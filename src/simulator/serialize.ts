@@ -6,18 +6,62 @@
 import { EXTERNAL_STATUS, OP_NAMES, PIPELINE_MESSAGES, TASK_MESSAGES } from './catalog';
 import { KIND, OPERATION_STATUSES, PIPELINE_STATUSES, TASK_STATUSES } from './constants';
 import { OptionalMode } from './options';
-import { Rng, encodeUuid, hash, plainUuid } from './prng';
-import { OP, PR, TR, World } from './world';
+import { QuickRng, encodeUuid, hash, plainUuid } from './prng';
+import { OP, TR, World } from './world';
 
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const dayPrefixes = new Map<number, string>();
 
-/** `2025-05-01T11:16:39.421992+00:00` from integer microseconds. */
+function dayPrefix(day: number): string {
+  let p = dayPrefixes.get(day);
+  if (p === undefined) {
+    p = new Date(day * 86400000).toISOString().slice(0, 11);
+    dayPrefixes.set(day, p);
+  }
+  return p;
+}
+
+/** `2025-05-01T11:16:39.421992+00:00` from integer microseconds (Date#toISOString is too slow here). */
 export function isoUs(us: number): string {
-  const ms = Math.floor(us / 1000);
-  return new Date(ms).toISOString().slice(0, 23) + PAD3[us - ms * 1000] + '+00:00';
+  const sec = Math.floor(us / 1e6);
+  const micro = us - sec * 1e6;
+  const day = Math.floor(sec / 86400);
+  let sod = sec - day * 86400;
+  const h = Math.floor(sod / 3600);
+  sod -= h * 3600;
+  const m = Math.floor(sod / 60);
+  const ms = Math.floor(micro / 1000);
+  return (
+    dayPrefix(day) +
+    PAD2[h] +
+    ':' +
+    PAD2[m] +
+    ':' +
+    PAD2[sod - m * 60] +
+    '.' +
+    PAD3[ms] +
+    PAD3[micro - ms * 1000] +
+    '+00:00'
+  );
 }
 
 const q = (s: string): string => JSON.stringify(s);
+const quoteAll = (m: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [k, q(v)]));
+const PIPELINE_MESSAGES_JSON = PIPELINE_STATUSES.map((st) => q(PIPELINE_MESSAGES[st]));
+const TASK_MESSAGES_JSON = TASK_STATUSES.map((st) => q(TASK_MESSAGES[st]));
+const EXTERNAL_STATUS_JSON = quoteAll(EXTERNAL_STATUS);
+const OP_NAMES_JSON = OP_NAMES.map(q);
+const DEPENDENCIES_JSON = OP_NAMES.map((n) => JSON.stringify([n]));
+const META_JSON = OP_NAMES.map((n) => JSON.stringify({ node_id: `model.acme.${n}` }));
+const PAD6 = (n: number): string => PAD3[Math.floor(n / 1000)] + PAD3[n % 1000];
+
+/** A decimal JSON number from integer millionths, without float-to-string conversion. */
+function micros(n: number): string {
+  const whole = Math.floor(n / 1e6);
+  return whole + '.' + PAD6(n - whole * 1e6);
+}
 
 class Out {
   s = '{';
@@ -39,6 +83,11 @@ class Out {
   done(): string {
     return this.s + '}';
   }
+}
+
+/** An operation's external id (also what the `external_id` filter matches). */
+export function externalId(integration: string, opName: string, opKey: number): string {
+  return integration.toLowerCase() + '.' + opName + '.' + opKey.toString(36);
 }
 
 const TRIGGERS = ['SCHEDULED', 'MANUAL', 'WEBHOOK', 'SENSOR', 'TRIGGER_EVENT'];
@@ -116,12 +165,26 @@ export class Serializer {
     return json;
   }
 
+  // Records of one run (and operations of one task) are usually adjacent: remember the last parent id.
+  private lastRun = -1;
+  private lastRunId = '';
+  private lastTask = -1;
+  private lastTaskId = '';
+
   pipelineRunId(i: number): string {
-    return encodeUuid(this.world.seed, KIND.pipelineRun, this.world.runKey(i));
+    if (i !== this.lastRun) {
+      this.lastRunId = encodeUuid(this.world.seed, KIND.pipelineRun, this.world.runKey(i));
+      this.lastRun = i;
+    }
+    return this.lastRunId;
   }
 
   taskRunId(i: number): string {
-    return encodeUuid(this.world.seed, KIND.taskRun, this.world.taskKey(i));
+    if (i !== this.lastTask) {
+      this.lastTaskId = encodeUuid(this.world.seed, KIND.taskRun, this.world.taskKey(i));
+      this.lastTask = i;
+    }
+    return this.lastTaskId;
   }
 
   pipelineRun(i: number, now: number): string {
@@ -135,10 +198,10 @@ export class Serializer {
     const o = new Out(this.omit);
     o.req('id', '"' + this.pipelineRunId(i) + '"');
     o.req('pipelineId', '"' + p.id + '"');
-    o.req('pipelineName', p.name === null ? 'null' : q(p.name));
+    o.req('pipelineName', p.nameJson);
     o.req('accountId', '"' + w.ws.accountId + '"');
     o.opt('envId', '"' + env.id + '"');
-    o.opt('envName', q(env.name));
+    o.opt('envName', env.nameJson);
     o.req('runStatus', '"' + PIPELINE_STATUSES[status] + '"');
     o.opt('hasAnomalies', done ? String(anomaly) : null);
     if (anomaly) {
@@ -159,15 +222,15 @@ export class Serializer {
     }
     o.req('triggeredBy', this.triggeredBy(i));
     o.req('childPipelineRuns', '[]');
-    o.req('message', q(PIPELINE_MESSAGES[PIPELINE_STATUSES[status]]));
+    o.req('message', PIPELINE_MESSAGES_JSON[status]);
     o.opt('pipelineVersionNumber', String(p.versionNumber));
     o.req('createdAt', '"' + isoUs(r.created.data[i]) + '"');
     o.req('updatedAt', '"' + isoUs(w.runUpdated(i, now)) + '"');
     o.opt('completedAt', done ? '"' + isoUs(r.end.data[i]) + '"' : null);
     o.opt('startedAt', now >= r.started.data[i] ? '"' + isoUs(r.started.data[i]) + '"' : null);
-    o.opt('branch', q(p.branch));
+    o.opt('branch', p.branchJson);
     o.opt('commit', '"' + p.commit + '"');
-    o.opt('gitLink', q(p.gitLink));
+    o.opt('gitLink', p.gitLinkJson);
     o.opt('data', p.dataJson);
     return o.done();
   }
@@ -177,8 +240,7 @@ export class Serializer {
     const t = w.tasks;
     const run = t.run.data[i];
     const p = w.ws.pipelines[w.runs.pipeline.data[run]];
-    const def = p.tasks.find((d) => d.slot === t.slot.data[i]);
-    if (!def) throw new Error(`task slot ${t.slot.data[i]} missing from pipeline ${p.idx}`);
+    const def = p.taskBySlot[t.slot.data[i]];
     const status = w.taskStatus(i, now);
     const name = TASK_STATUSES[status];
     const id = this.taskRunId(i);
@@ -186,19 +248,19 @@ export class Serializer {
     const o = new Out(this.omit);
     o.req('id', '"' + id + '"');
     o.req('pipelineRunId', '"' + this.pipelineRunId(run) + '"');
-    o.req('taskName', q(def.name));
-    o.req('taskId', q(def.taskId));
+    o.req('taskName', def.nameJson);
+    o.req('taskId', def.taskIdJson);
     o.req('accountId', '"' + w.ws.accountId + '"');
     o.req('pipelineId', '"' + p.id + '"');
     o.req('integration', '"' + def.kind.integration + '"');
     o.req('integrationJob', '"' + def.kind.job + '"');
     o.req('status', '"' + name + '"');
-    o.opt('message', q(TASK_MESSAGES[name]));
-    o.opt('externalStatus', started ? '"' + EXTERNAL_STATUS[name] + '"' : null);
+    o.opt('message', TASK_MESSAGES_JSON[status]);
+    o.opt('externalStatus', started ? EXTERNAL_STATUS_JSON[name] : null);
     o.opt('externalMessage', status === TR.FAILED ? q('Job exited with code 1') : null);
     o.opt('taskParameters', def.paramsJson);
     o.opt('runParameters', '{}');
-    o.opt('connectionId', def.connectionId === null ? null : q(def.connectionId));
+    o.opt('connectionId', def.connectionId === null ? null : '"' + def.connectionId + '"');
     o.opt(
       'computeResourceId',
       def.computeResourceId === null ? null : '"' + def.computeResourceId + '"',
@@ -216,7 +278,7 @@ export class Serializer {
     o.req('updatedAt', '"' + isoUs(w.taskUpdated(i, now)) + '"');
     o.opt('completedAt', now >= t.end.data[i] ? '"' + isoUs(t.end.data[i]) + '"' : null);
     o.opt('startedAt', started ? '"' + isoUs(t.running.data[i]) + '"' : null);
-    o.opt('dependsOn', JSON.stringify(def.dependsOn));
+    o.opt('dependsOn', def.dependsOnJson);
     return o.done();
   }
 
@@ -226,64 +288,59 @@ export class Serializer {
     const task = op.task.data[i];
     const run = w.tasks.run.data[task];
     const p = w.ws.pipelines[w.runs.pipeline.data[run]];
-    const def = p.tasks.find((d) => d.slot === w.tasks.slot.data[task]);
-    if (!def) throw new Error(`task slot missing from pipeline ${p.idx}`);
-    const rng = new Rng(w.seed, w.opKey(i), 701);
+    const def = p.taskBySlot[w.tasks.slot.data[task]];
+    const opKey = w.opKey(i);
+    const rng = new QuickRng(w.seed, opKey, 701);
     const status = OPERATION_STATUSES[op.status.data[i]];
-    const opName = OP_NAMES[rng.int(0, OP_NAMES.length - 1)];
+    const nameIdx = rng.int(0, OP_NAMES.length - 1);
+    const opName = OP_NAMES[nameIdx];
     const opType = def.kind.opTypes[rng.int(0, def.kind.opTypes.length - 1)];
     const inserted = op.inserted.data[i];
     const startedAt = op.started.data[i];
-    const hasCost = def.kind.costs !== null && op.status.data[i] !== OP.SKIPPED;
-    const credits = hasCost ? Math.round(rng.range(0.001, 2) * 1e6) / 1e6 : null;
+    const costs = def.kind.costs;
+    const hasCost = costs !== null && op.status.data[i] !== OP.SKIPPED;
+    const creditsMicro = hasCost ? rng.int(1000, 2_000_000) : 0;
+    const credits = hasCost ? micros(creditsMicro) : null;
+    const cost = hasCost ? micros(creditsMicro * 3) : null;
     const o = new Out(this.omit);
-    o.req('id', '"' + encodeUuid(w.seed, KIND.operation, w.opKey(i)) + '"');
+    o.req('id', '"' + encodeUuid(w.seed, KIND.operation, opKey) + '"');
     o.req('accountId', '"' + w.ws.accountId + '"');
     o.req('pipelineRunId', '"' + this.pipelineRunId(run) + '"');
     o.opt('taskRunId', '"' + this.taskRunId(task) + '"');
     o.req('insertedAt', '"' + isoUs(inserted) + '"');
-    o.opt('message', op.status.data[i] === OP.FAILED ? q('Operation failed') : null);
-    o.opt('operationName', q(opName));
+    o.opt('message', op.status.data[i] === OP.FAILED ? '"Operation failed"' : null);
+    o.opt('operationName', OP_NAMES_JSON[nameIdx]);
     o.req('operationStatus', '"' + status + '"');
     o.req('operationType', '"' + opType + '"');
-    o.opt('externalStatus', q(status.toLowerCase()));
+    o.opt('externalStatus', '"' + status.toLowerCase() + '"');
     o.opt('externalDetail', null);
-    o.req(
-      'externalId',
-      q(`${def.kind.integration.toLowerCase()}.${opName}.${w.opKey(i).toString(36)}`),
-    );
+    o.req('externalId', '"' + externalId(def.kind.integration, opName, opKey) + '"');
     o.opt('integration', '"' + def.kind.integration + '"');
     o.opt('integrationJob', '"' + def.kind.job + '"');
     o.opt('startedAt', '"' + isoUs(startedAt) + '"');
     o.opt('completedAt', '"' + isoUs(inserted) + '"');
-    o.req(
-      'dependencies',
-      i % 3 === 0 ? '[]' : JSON.stringify([OP_NAMES[(i + 1) % OP_NAMES.length]]),
-    );
-    o.opt('operationDuration', String(Math.round(inserted - startedAt) / 1e6));
+    o.req('dependencies', i % 3 === 0 ? '[]' : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length]);
+    o.opt('operationDuration', micros(inserted - startedAt));
     o.opt('rowsAffected', opType === 'TEST' ? null : String(rng.int(0, 5_000_000)));
-    o.opt('cost', credits === null ? null : String(Math.round(credits * 3 * 1e6) / 1e6));
-    o.opt('credits', credits === null || def.kind.costs !== 'Credits' ? null : String(credits));
-    o.opt(
-      'creditsLabel',
-      credits === null || def.kind.costs !== 'Credits' ? null : '"Snowflake credits"',
-    );
-    o.opt('currency', credits === null ? null : '"USD"');
-    o.opt('finalCostAmount', credits === null ? null : String(Math.round(credits * 3 * 1e6) / 1e6));
+    o.opt('cost', cost);
+    o.opt('credits', costs === 'Credits' ? credits : null);
+    o.opt('creditsLabel', hasCost && costs === 'Credits' ? '"Snowflake credits"' : null);
+    o.opt('currency', hasCost ? '"USD"' : null);
+    o.opt('finalCostAmount', cost);
     o.opt(
       'rawCostAmount',
-      credits === null ? null : String(def.kind.costs === 'Bytes' ? rng.int(1e6, 1e11) : credits),
+      !hasCost ? null : costs === 'Bytes' ? String(rng.int(1e6, 1e11)) : credits,
     );
     o.opt(
       'rawCostLabel',
-      credits === null ? null : def.kind.costs === 'Bytes' ? '"bytes billed"' : '"credits used"',
+      !hasCost ? null : costs === 'Bytes' ? '"bytes billed"' : '"credits used"',
     );
-    o.opt('finalCostCurrency', credits === null ? null : '"USD"');
-    o.opt('rawCostIntegration', credits === null ? null : '"' + def.kind.integration + '"');
-    o.opt('rawCostUnits', credits === null ? null : '"' + def.kind.costs + '"');
-    o.opt('assetExternalId', opType === 'MATERIALISATION' ? q(`analytics.${opName}`) : null);
-    o.opt('meta', rng.chance(0.3) ? JSON.stringify({ node_id: `model.acme.${opName}` }) : null);
-    o.opt('tags', rng.chance(0.5) ? JSON.stringify(['daily']) : null);
+    o.opt('finalCostCurrency', hasCost ? '"USD"' : null);
+    o.opt('rawCostIntegration', hasCost ? '"' + def.kind.integration + '"' : null);
+    o.opt('rawCostUnits', hasCost ? '"' + costs + '"' : null);
+    o.opt('assetExternalId', opType === 'MATERIALISATION' ? '"analytics.' + opName + '"' : null);
+    o.opt('meta', rng.chance(0.3) ? META_JSON[nameIdx] : null);
+    o.opt('tags', rng.chance(0.5) ? '["daily"]' : null);
     o.opt('canRerun', op.status.data[i] === OP.FAILED ? 'true' : 'false');
     return o.done();
   }
@@ -294,5 +351,3 @@ export class Serializer {
     return this.operation(i);
   }
 }
-
-export { PR };

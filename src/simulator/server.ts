@@ -49,13 +49,14 @@ function sendJson(
   body: string,
   extra: Record<string, string> = {},
 ): void {
+  const buf = Buffer.from(body, 'utf8');
   res.writeHead(status, {
     'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
+    'Content-Length': buf.length,
     Date: s.clock.now().toUTCString(),
     ...extra,
   });
-  res.end(body);
+  res.end(buf);
 }
 
 function routeOf(

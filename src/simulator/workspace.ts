@@ -19,6 +19,9 @@ export interface TaskDef {
   retryDelaySec: number;
   medianSec: number;
   paramsJson: string;
+  nameJson: string;
+  taskIdJson: string;
+  dependsOnJson: string;
   connectionId: string | null;
   computeResourceId: string | null;
 }
@@ -31,7 +34,12 @@ export interface PipelineDef {
   intervalUs: number;
   phaseUs: number;
   tasks: TaskDef[];
+  /** tasks indexed by slot. */
+  taskBySlot: TaskDef[];
   layers: number;
+  nameJson: string;
+  branchJson: string;
+  gitLinkJson: string;
   versionNumber: number;
   branch: string;
   commit: string;
@@ -48,6 +56,7 @@ export interface Environment {
   idx: number;
   id: string;
   name: string;
+  nameJson: string;
 }
 
 export interface Workspace {
@@ -94,6 +103,9 @@ function makePipeline(seed: number, idx: number): PipelineDef {
       retryDelaySec: rng.int(5, 120),
       medianSec: kind.medianSeconds * rng.range(0.5, 1.5),
       paramsJson: JSON.stringify(params),
+      nameJson: '',
+      taskIdJson: JSON.stringify(taskId),
+      dependsOnJson: '[]',
       connectionId: rng.chance(0.8)
         ? `${kind.integration.toLowerCase()}_${rng.int(10000, 99999)}`
         : null,
@@ -103,13 +115,20 @@ function makePipeline(seed: number, idx: number): PipelineDef {
   tasks.sort((a, b) => a.layer - b.layer || a.slot - b.slot);
   for (const t of tasks) {
     t.dependsOn = tasks.filter((u) => u.layer === t.layer - 1).map((u) => u.taskId);
+    t.dependsOnJson = JSON.stringify(t.dependsOn);
+    t.nameJson = JSON.stringify(t.name);
   }
+  const taskBySlot: TaskDef[] = [];
+  for (const t of tasks) taskBySlot[t.slot] = t;
   const expectedOps = tasks.reduce((s, t) => s + (t.kind.ops[0] + t.kind.ops[1]) / 2, 0);
   const expectedRetries = tasks.reduce((s, t) => s + (t.retries > 0 ? t.failRate : 0), 0);
   const name = rng.chance(0.03)
     ? null
     : `${rng.pick(PIPELINE_WORDS_A)}_${rng.pick(PIPELINE_WORDS_B)}_${idx + 1}`;
-  const commit = plainUuid(seed, idx, 4003).replace(/-/g, '').slice(0, 40);
+  const commit = (plainUuid(seed, idx, 4003) + plainUuid(seed, idx, 4004))
+    .replace(/-/g, '')
+    .slice(0, 40);
+  const branch = rng.chance(0.9) ? 'main' : 'release';
   const gitLink = `https://github.com/acme/data-pipelines/blob/${commit}/pipelines/${name ?? 'p' + idx}.yml`;
   return {
     idx,
@@ -119,9 +138,13 @@ function makePipeline(seed: number, idx: number): PipelineDef {
     intervalUs: 0,
     phaseUs: 0,
     tasks,
+    taskBySlot,
     layers,
+    nameJson: JSON.stringify(name),
+    branchJson: JSON.stringify(branch),
+    gitLinkJson: JSON.stringify(gitLink),
     versionNumber: rng.int(1, 40),
-    branch: rng.chance(0.9) ? 'main' : 'release',
+    branch,
     commit,
     gitLink,
     cron: '',
@@ -181,6 +204,7 @@ export function buildWorkspace(seed: number, records: number): Workspace {
     idx,
     id: encodeUuid(seed, KIND.environment, idx),
     name,
+    nameJson: JSON.stringify(name),
   }));
   const accountId = encodeUuid(seed, KIND.account, 0);
   if (records <= 0) return { accountId, environments, pipelines: [] };
