@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       });
     }
     if (args.only.has('ratelimit')) {
-      const limit = args.quick ? 1200 : 600;
+      const limit = 600;
       // Budget = the limit, and the default ratio (40/min under a 50/min limit).
       const rows = await rateLimitCase(
         limit,

@@ -3,6 +3,8 @@
  * under a rate limit. Requests are counted by a logging proxy between the connector and the
  * simulator, from what crossed the wire.
  */
+import * as fs from 'node:fs';
+
 import { RecordIdCollector } from './airbyte-lines';
 import { failureOf } from './child';
 import { runConnector, stateFrom, STREAMS } from './connector';
@@ -11,6 +13,16 @@ import { startSimulator } from './simulator';
 import { BENCH_START } from './throughput';
 
 const PAGE_SIZE = 100;
+
+/** Set BENCH_DUMP_REQUESTS=FILE to save every request the economy case saw, as JSON lines. */
+function dump(label: string, entries: unknown[]): void {
+  const file = process.env.BENCH_DUMP_REQUESTS;
+  if (!file) return;
+  fs.appendFileSync(
+    file,
+    entries.map((e) => JSON.stringify({ sync: label, ...(e as object) })).join('\n') + '\n',
+  );
+}
 const HOUR_MS = 3600_000;
 
 const CURSOR_FIELD: Record<string, string> = {
@@ -87,6 +99,7 @@ export async function economyCase(
     const backfill = await runConnector(viaProxy, { syncMode: 'incremental', onChunk: ids.push });
     const distinct = ids.finish();
     const backfillSummary = summarise(proxy.log);
+    dump('backfill', proxy.log);
     // The issue counts one request per window the connector used on top of the pages.
     const rows = [
       row(
@@ -107,6 +120,7 @@ export async function economyCase(
       syncMode: 'incremental',
       state: stateFrom(backfill),
     });
+    dump('incremental', proxy.log);
     let changed = 0;
     for (const stream of STREAMS) {
       const truth = await sim.control<Record<string, unknown>[]>('GET', `/_sim/truth/${stream}`);
