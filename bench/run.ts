@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       const rows = await rateLimitCase(
         limit,
         [limit, Math.floor(limit * 0.8)],
-        args.quick ? 15 : 60,
+        args.quick ? 20 : 60,
         log,
       );
       output.rate_limit = rows;
