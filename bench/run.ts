@@ -3,7 +3,7 @@
  * against the simulator's calm scenario, and the Snowflake loader through fakesnow. Prints tables
  * and writes the same figures to bench/results/latest.json.
  *
- *   node bench/.build/run.js [--quick] [--only throughput,economy,ratelimit,loader]
+ *   node bench/.build/run.js [--quick] [--only throughput,economy,ratelimit,loader,profile]
  *                            [--out FILE] [--no-wait]
  *
  * Run `npm run build` first (the harness runs the built connector and simulator from lib/).
@@ -14,6 +14,7 @@ import { cleanupConnectorFiles } from './harness/connector';
 import { economyCase, rateLimitCase } from './harness/economy';
 import { loaderCase } from './harness/loader';
 import { RESULTS_DIR } from './harness/paths';
+import { profileCase, profileTables } from './harness/profile';
 import {
   describeMachine,
   formatNumber,
@@ -25,7 +26,9 @@ import {
 } from './harness/report';
 import { throughputCase, ThroughputResult } from './harness/throughput';
 
-const CASES = ['throughput', 'economy', 'ratelimit', 'loader'] as const;
+const CASES = ['throughput', 'economy', 'ratelimit', 'loader', 'profile'] as const;
+/** Cases run when --only is not given (profile is on request: it slows the run it measures). */
+const DEFAULT_CASES: CaseName[] = ['throughput', 'economy', 'ratelimit', 'loader'];
 type CaseName = (typeof CASES)[number];
 
 interface Args {
@@ -38,7 +41,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const args: Args = {
     quick: false,
-    only: new Set(CASES),
+    only: new Set(DEFAULT_CASES),
     out: path.join(RESULTS_DIR, 'latest.json'),
     wait: true,
   };
@@ -208,6 +211,12 @@ async function main(): Promise<void> {
           formatNumber(r.rows_per_s),
         ]),
       });
+    }
+    if (args.only.has('profile')) {
+      const dir = path.join(RESULTS_DIR, 'profiles');
+      const summary = await profileCase(args.quick ? 20_000 : 100_000, 4, dir, log);
+      output.profile = summary;
+      tables.push(...profileTables(summary));
     }
   } finally {
     cleanupConnectorFiles();
