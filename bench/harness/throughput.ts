@@ -26,6 +26,8 @@ export interface ThroughputResult {
   peak_rss_mb: number;
   cpu_s: number;
   records_per_cpu_s: number;
+  /** Bytes the connector wrote on stdout, in MB. */
+  stdout_mb: number;
   simulator_cpu_s: number;
   ok: boolean;
   failure: string | null;
@@ -64,6 +66,7 @@ export function summariseRun(
     peak_rss_mb: round(run.maxRssMb),
     cpu_s: round(cpu, 2),
     records_per_cpu_s: cpu > 0 ? Math.round(records / cpu) : 0,
+    stdout_mb: round(run.lines.bytes / 2 ** 20),
     simulator_cpu_s: round(simCpu, 2),
     ok: failure === null,
     failure,
