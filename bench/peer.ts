@@ -4,7 +4,7 @@
  * so drift in machine load hits both alike. Reports both records/s and peak RSS, and the ratio
  * (goal: ours >= 5x the peer's records/s with no more memory). Writes bench/results/peer-latest.json.
  *
- *   node bench/.build/peer.js [--quick] [--records N] [--runs N] [--in-flight N] [--peer-workers N]
+ *   node bench/lib/peer.js [--quick] [--records N] [--runs N] [--in-flight N] [--peer-workers N]
  *                             [--out FILE] [--no-wait]
  */
 import * as path from 'node:path';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const failures = [...ours, ...peer].filter((r) => !r.ok).map((r) => `${r.client}: ${r.failure}`);
   const output = {
     generated_at: new Date().toISOString(),
-    command: `node bench/.build/peer.js ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `node bench/lib/peer.js ${process.argv.slice(2).join(' ')}`.trim(),
     machine,
     records_target: args.records,
     runs_each: args.runs,

@@ -3,7 +3,7 @@
  * against the simulator's calm scenario, and the Snowflake loader through fakesnow. Prints tables
  * and writes the same figures to bench/results/latest.json.
  *
- *   node bench/.build/run.js [--quick] [--only throughput,economy,ratelimit,loader,profile]
+ *   node bench/lib/run.js [--quick] [--only throughput,economy,ratelimit,loader,profile]
  *                            [--out FILE] [--no-wait]
  *
  * Run `npm run build` first (the harness runs the built connector and simulator from lib/).
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const output: Record<string, unknown> = {
     generated_at: new Date().toISOString(),
-    command: `node bench/.build/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `node bench/lib/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     quick: args.quick,
     machine,
   };
