@@ -272,8 +272,12 @@ export class Serializer {
         : null,
     );
     o.opt('numberOfAttempts', String(t.attempt.data[i]));
+    // A few task definitions run as matrix iterations under a parent task run.
     o.opt('matrixParent', 'false');
-    o.opt('matrixParentId', null);
+    o.opt(
+      'matrixParentId',
+      def.matrixChild ? '"' + plainUuid(w.seed, w.runKey(run), def.slot, 4005) + '"' : null,
+    );
     o.req('createdAt', '"' + isoUs(t.created.data[i]) + '"');
     o.req('updatedAt', '"' + isoUs(w.taskUpdated(i, now)) + '"');
     o.opt('completedAt', now >= t.end.data[i] ? '"' + isoUs(t.end.data[i]) + '"' : null);
@@ -313,7 +317,10 @@ export class Serializer {
     o.req('operationStatus', '"' + status + '"');
     o.req('operationType', '"' + opType + '"');
     o.opt('externalStatus', '"' + status.toLowerCase() + '"');
-    o.opt('externalDetail', null);
+    o.opt(
+      'externalDetail',
+      op.status.data[i] === OP.FAILED ? '"SQL compilation error: invalid identifier"' : null,
+    );
     o.req('externalId', '"' + externalId(def.kind.integration, opName, opKey) + '"');
     o.opt('integration', '"' + def.kind.integration + '"');
     o.opt('integrationJob', '"' + def.kind.job + '"');

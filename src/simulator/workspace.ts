@@ -22,6 +22,8 @@ export interface TaskDef {
   nameJson: string;
   taskIdJson: string;
   dependsOnJson: string;
+  /** Runs as a matrix iteration (its task runs carry a matrixParentId). */
+  matrixChild: boolean;
   connectionId: string | null;
   computeResourceId: string | null;
 }
@@ -106,6 +108,7 @@ function makePipeline(seed: number, idx: number): PipelineDef {
       nameJson: '',
       taskIdJson: JSON.stringify(taskId),
       dependsOnJson: '[]',
+      matrixChild: rng.chance(0.05),
       connectionId: rng.chance(0.8)
         ? `${kind.integration.toLowerCase()}_${rng.int(10000, 99999)}`
         : null,
