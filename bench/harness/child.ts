@@ -20,6 +20,8 @@ export interface MeasuredRun {
   lines: LineStats;
   stderrTail: string;
   timedOut: boolean;
+  /** CPU seconds this (the measuring) process spent while the child ran: reading and counting. */
+  harnessCpuS: number;
 }
 
 export interface RunOptions {
@@ -47,6 +49,7 @@ export async function runMeasured(
 ): Promise<MeasuredRun> {
   const counter = new AirbyteLineCounter();
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const child = spawn('python3', [RUSAGE_PY, '3', '--', command, ...args], {
     cwd: options.cwd,
     env: options.env ?? process.env,
@@ -76,6 +79,7 @@ export async function runMeasured(
   await stdoutDone;
   clearTimeout(timer);
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const text = await reportText;
   let report: RusageReport = { exit: null, signal: 9, maxrss_kb: 0, user_s: 0, sys_s: 0 };
   if (text.trim()) report = JSON.parse(text) as RusageReport;
@@ -90,6 +94,7 @@ export async function runMeasured(
     lines: counter.finish(),
     stderrTail: stderr,
     timedOut,
+    harnessCpuS: (cpu.user + cpu.system) / 1e6,
   };
 }
 

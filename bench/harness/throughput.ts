@@ -29,6 +29,8 @@ export interface ThroughputResult {
   /** Bytes the connector wrote on stdout, in MB. */
   stdout_mb: number;
   simulator_cpu_s: number;
+  /** CPU the benchmark itself spent reading the pipe (it shares the 2 cores). */
+  harness_cpu_s: number;
   ok: boolean;
   failure: string | null;
 }
@@ -68,6 +70,7 @@ export function summariseRun(
     records_per_cpu_s: cpu > 0 ? Math.round(records / cpu) : 0,
     stdout_mb: round(run.lines.bytes / 2 ** 20),
     simulator_cpu_s: round(simCpu, 2),
+    harness_cpu_s: round(run.harnessCpuS, 2),
     ok: failure === null,
     failure,
   };
