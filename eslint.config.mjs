@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['lib/**', 'node_modules/**', 'coverage/**', 'snowflake/**', 'bench/peers/**', '**/*.js', '**/*.mjs'],
+    ignores: ['**/.venv/**', 'lib/**', 'node_modules/**', 'coverage/**', 'snowflake/**', 'bench/peers/**', '**/*.js', '**/*.mjs'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
