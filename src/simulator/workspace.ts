@@ -5,6 +5,7 @@
 import { ENVIRONMENTS, JOB_KINDS, JobKind, PIPELINE_WORDS_A, PIPELINE_WORDS_B } from './catalog';
 import { KIND, US_PER_DAY, US_PER_SECOND } from './constants';
 import { Rng, encodeUuid, plainUuid } from './prng';
+import { World } from './world';
 
 export interface TaskDef {
   slot: number;
@@ -152,7 +153,7 @@ function makePipeline(seed: number, idx: number): PipelineDef {
     gitLink,
     cron: '',
     scheduleName: '',
-    durationFactor: rng.chance(0.02) ? rng.range(40, 80) : 1,
+    durationFactor: rng.chance(0.05) ? rng.range(3, 8) : 1,
     dataJson: '',
     expectedRecordsPerRun: 1 + tasks.length + expectedRetries + expectedOps * (1 + expectedRetries),
   };
@@ -212,11 +213,17 @@ export function buildWorkspace(seed: number, records: number): Workspace {
   const accountId = encodeUuid(seed, KIND.account, 0);
   if (records <= 0) return { accountId, environments, pipelines: [] };
   const probe = Array.from({ length: 20 }, (_, i) => makePipeline(seed, i));
+  for (const p of probe) p.expectedRecordsPerRun = World.recordsPerRun(seed, p);
   const avgRecords = probe.reduce((s, p) => s + p.expectedRecordsPerRun, 0) / probe.length;
   const runsPerDay = records / 7 / avgRecords;
   // About one run per pipeline per hour on average, as a busy workspace has.
   const count = Math.max(1, Math.min(MAX_PIPELINES, Math.ceil(runsPerDay / 24)));
-  const pipelines = Array.from({ length: count }, (_, i) => probe[i] ?? makePipeline(seed, i));
+  const pipelines = Array.from({ length: count }, (_, i) => {
+    if (probe[i]) return probe[i];
+    const p = makePipeline(seed, i);
+    p.expectedRecordsPerRun = World.recordsPerRun(seed, p, 8);
+    return p;
+  });
   const rng = new Rng(seed, 4010);
   const weights = pipelines.map(() => rng.logNormal(1, 0.7));
   const perWeight = pipelines.reduce((s, p, i) => s + weights[i] * p.expectedRecordsPerRun, 0);

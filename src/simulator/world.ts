@@ -7,7 +7,7 @@
 import { F64Col, U32Col, mergeSorted } from './columns';
 import { EPOCH_US, StreamName, US_PER_HOUR, US_PER_SECOND } from './constants';
 import { Rng } from './prng';
-import { PipelineDef, Workspace } from './workspace';
+import type { PipelineDef, Workspace } from './workspace';
 
 // Pipeline run status codes (index into PIPELINE_STATUSES).
 export const PR = {
@@ -171,11 +171,13 @@ export class World {
     return mergeSorted(old, fresh, key);
   }
 
-  private simulateRun(p: PipelineDef, k: number, scheduled: number): void {
+  simulateRun(p: PipelineDef, k: number, scheduled: number): void {
     const rng = new Rng(this.seed, p.idx, k, 77);
     const created = Math.round(scheduled + rng.range(0.05, 4) * S);
     const runIdx = this.runs.n;
     const trigger = rng.chance(0.85) ? 0 : rng.int(1, 4);
+    // About one run in a hundred is a backfill or a stuck job that runs for a day or more.
+    const factor = p.durationFactor * (rng.chance(0.01) ? rng.range(60, 150) : 1);
     let started = NaN;
     let cancelling = NaN;
     let end: number;
@@ -218,7 +220,7 @@ export class World {
         for (let a = 1; ; a++) {
           const queued = cur + Math.round(rng.range(0.1, 3) * S);
           const running = queued + Math.round(rng.range(0.5, 20) * S);
-          const dur = Math.max(1, rng.logNormal(t.medianSec * p.durationFactor, 0.6));
+          const dur = Math.max(1, rng.logNormal(t.medianSec * factor, 0.6));
           const end = running + Math.round(dur * S);
           const r = rng.next();
           const outcome =
@@ -353,6 +355,13 @@ export class World {
   }
 
   // --- State at simulated time `now` (µs). NaN comparisons are false, so absent steps never match.
+
+  /** Average records (run + task runs + operations) one run of `p` produces, by simulating a sample. */
+  static recordsPerRun(seed: number, p: PipelineDef, samples = 24): number {
+    const scratch = new World(seed, { accountId: '', environments: [], pipelines: [p] }, 0);
+    for (let j = 0; j < samples; j++) scratch.simulateRun(p, 1_000_000 + j * 7919, EPOCH_US);
+    return (scratch.runs.n + scratch.tasks.n + scratch.ops.n) / samples;
+  }
 
   runStatus(i: number, now: number): number {
     const r = this.runs;
