@@ -168,7 +168,12 @@ class OrchestraClient:
             self.counters.requests += 1
             try:
                 response = self._session.get(url, params=query, timeout=self.options.timeout_s)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 reason = type(exc).__name__
                 self._retry_or_fail(attempt, None, label, f"network error ({reason})")
                 continue

@@ -1,0 +1,1 @@
+"""Test support: the simulator as a subprocess and a Snowflake emulation over fakesnow."""
