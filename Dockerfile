@@ -4,18 +4,20 @@
 # NODE_IMAGE exists for registry mirrors; the image is built and tested on the official node:20-bookworm-slim.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Production dependencies only. Its own stage, keyed on package*.json alone, so that a source change
-# rebuilds neither this layer nor the runtime image's node_modules layer.
-FROM ${NODE_IMAGE} AS prod-deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error && rm -rf /root/.npm
-
-# TypeScript build with the dev dependencies; nothing of this stage but lib/ reaches the runtime image.
-FROM ${NODE_IMAGE} AS build
+# Every dependency, installed once; keyed on package*.json alone, so a source change reuses it.
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error && rm -rf /root/.npm
+
+# Production dependencies only, pruned from the full install (no second download). --omit=optional
+# also drops TypeScript (23 MB), which the production tree has only as an optional peer of a
+# types-only package.
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --omit=optional --no-audit --no-fund --loglevel=error
+
+# TypeScript build with the dev dependencies; nothing of this stage but lib/ reaches the runtime image.
+FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY resources ./resources
 COPY src ./src

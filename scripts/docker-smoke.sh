@@ -177,11 +177,11 @@ entrypoint=$(inspect '{{join .Config.Entrypoint " "}}')
 airbyte_entrypoint=$(inspect '{{range .Config.Env}}{{println .}}{{end}}' | sed -n 's/^AIRBYTE_ENTRYPOINT=//p')
 [ -n "$entrypoint" ] && [ "$entrypoint" = "$airbyte_entrypoint" ] \
   || fail "ENTRYPOINT '$entrypoint' and AIRBYTE_ENTRYPOINT '$airbyte_entrypoint' must be equal"
-# Dev-only packages per the lockfile must not be in the runtime image.
+# Dev-only packages per the lockfile (and TypeScript, dev or optional) must not be in the runtime image.
 node -e '
   const lock = require("./package-lock.json");
   for (const [k, v] of Object.entries(lock.packages))
-    if (v.dev && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(k)) console.log(k.slice("node_modules/".length));
+    if ((v.dev || v.devOptional) && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(k)) console.log(k.slice("node_modules/".length));
 ' >"$WORK/dev-only.txt"
 cat >"$WORK/inspect.sh" <<'SH'
 set -eu
