@@ -176,8 +176,9 @@ export class World {
     const created = Math.round(scheduled + rng.range(0.05, 4) * S);
     const runIdx = this.runs.n;
     const trigger = rng.chance(0.85) ? 0 : rng.int(1, 4);
-    // About one run in a hundred is a backfill or a stuck job that runs for a day or more.
-    const factor = p.durationFactor * (rng.chance(0.01) ? rng.range(60, 150) : 1);
+    // About one run in a hundred is a backfill or a stuck job: its first task runs for more than a day.
+    const longRun = rng.chance(0.01);
+    const factor = p.durationFactor;
     let started = NaN;
     let cancelling = NaN;
     let end: number;
@@ -220,7 +221,10 @@ export class World {
         for (let a = 1; ; a++) {
           const queued = cur + Math.round(rng.range(0.1, 3) * S);
           const running = queued + Math.round(rng.range(0.5, 20) * S);
-          const dur = Math.max(1, rng.logNormal(t.medianSec * factor, 0.6));
+          const dur =
+            longRun && t === p.tasks[0] && a === 1
+              ? rng.range(25, 40) * 3600
+              : Math.max(1, rng.logNormal(t.medianSec * factor, 0.6));
           const end = running + Math.round(dur * S);
           const r = rng.next();
           const outcome =

@@ -63,3 +63,17 @@ export function iso(d: Date): string {
 
 export const DAY = 86400000;
 export const HOUR = 3600000;
+
+/** Microseconds since the epoch of an API timestamp (`2025-05-01T11:16:39.421992+00:00`) or any ISO string. */
+export function toUs(iso: string): number {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
+  if (!m) throw new Error(`not an ISO timestamp: ${iso}`);
+  const frac = ((m[2] ?? '') + '000000').slice(0, 6);
+  return Date.parse(m[1] + m[3]) * 1000 + Number(frac);
+}
+
+export type Rec = Record<string, unknown>;
+
+export function ids(rows: Rec[]): string[] {
+  return rows.map((r) => r.id as string).sort();
+}
