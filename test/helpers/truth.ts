@@ -83,6 +83,8 @@ export function compare(dest: Destination, stream: string, expected: Iterable<Re
       result.lost.push(id);
       continue;
     }
+    // A destination holding a newer version than the one expected is current, not stale.
+    if (changedAt(stream, got) > changedAt(stream, want)) continue;
     for (const [field, value] of Object.entries(want)) {
       if (IGNORED_FIELDS.has(field)) continue;
       if (JSON.stringify(got[field]) !== JSON.stringify(value)) {
@@ -94,8 +96,16 @@ export function compare(dest: Destination, stream: string, expected: Iterable<Re
   return result;
 }
 
+export interface Summary {
+  checked: number;
+  lost: number;
+  stale: number;
+  firstLost: string[];
+  firstStale: Comparison['stale'];
+}
+
 /** A short, readable summary for assertion messages. */
-export function summary(c: Comparison): Record<string, unknown> {
+export function summary(c: Comparison): Summary {
   return {
     checked: c.checked,
     lost: c.lost.length,
