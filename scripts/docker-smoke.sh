@@ -5,12 +5,14 @@
 # with bin/main on the host (a `docker` shell function that maps the mounts onto host paths); records,
 # state and every other non-LOG message must be identical. Then it checks the image (size, labels,
 # user, entrypoint, contents, heap sizing) and the acceptance-test inputs under integration_tests/.
-# Prints each step and its time; exits non-zero on the first mismatch.
+# Prints each step and its time; exits non-zero on the first mismatch. (Pipelines use `sed -n 1,Np`,
+# not `head`, which would end them with SIGPIPE under pipefail.)
 #
 #   bash scripts/docker-smoke.sh                          # what CI runs
 #   SMOKE_WRITE_FIXTURES=1 bash scripts/docker-smoke.sh   # regenerate integration_tests/ fixtures
 #   SMOKE_KEEP=1 ...                                      # keep the work folder for inspection
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "docker-smoke: FAIL: line $LINENO exited $?: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WRITE_FIXTURES=${SMOKE_WRITE_FIXTURES:-0}
@@ -130,7 +132,7 @@ $(cat "$WORK/recipes/$name.sh")") >"$WORK/out/$tag.stdout" 2>"$WORK/out/$tag.std
 assert_pure_stdout() { # file label
   local bad
   bad=$(jq -R -r '. as $line | (try fromjson catch null) as $m
-    | if ($m | type) == "object" and ($m.type | type) == "string" then empty else $line end' "$1" | head -3)
+    | if ($m | type) == "object" and ($m.type | type) == "string" then empty else $line end' "$1" | sed -n 1,3p)
   [ -z "$bad" ] || fail "$2: stdout carries lines that are not Airbyte messages: $bad"
 }
 count() { jq -s "[.[] | $2] | length" "$1"; } # file jq-filter
@@ -146,7 +148,7 @@ assert_same_as_host() { # container-file host-file label
   local d
   if ! d=$(diff <(normalise "$2") <(normalise "$1")); then
     fail "$3: the image's output differs from bin/main on the host (< host, > image):
-$(echo "$d" | head -20 | cut -c1-400)"
+$(echo "$d" | sed -n 1,20p | cut -c1-400)"
   fi
   local lc lh
   lc=$(count "$1" 'select(.type == "LOG")')
@@ -193,7 +195,7 @@ while read -r p; do [ ! -e "node_modules/$p" ] || echo "node_modules/$p"; done <
 SH
 unexpected=$(podman run --rm --network none --entrypoint /bin/sh \
   -v "$WORK/inspect.sh:/inspect.sh:ro" -v "$WORK/dev-only.txt:/dev-only.txt:ro" "$IMAGE" /inspect.sh)
-[ -z "$unexpected" ] || fail "the runtime image carries what it should not: $(echo "$unexpected" | head -10 | tr '\n' ' ')"
+[ -z "$unexpected" ] || fail "the runtime image carries what it should not: $(echo "$unexpected" | sed -n 1,10p | tr '\n' ' ')"
 note "no TypeScript, source maps, tests, simulator or dev-only packages ($(wc -l <"$WORK/dev-only.txt") checked); /airbyte writable by node"
 
 # ---------------------------------------------------------------------------------------------
@@ -221,6 +223,17 @@ out=$(heap_probe --memory=512m -e NODE_OPTIONS=--max-old-space-size=200)
 echo "$out" | jq -e '.log.message | fromjson | (.execArgv | length == 0) and .heapMiB < 300' >/dev/null \
   || fail "NODE_OPTIONS=--max-old-space-size=200 should win over the computed heap, got: $out"
 note "NODE_OPTIONS  -> $(echo "$out" | jq -r .log.message)"
+# This machine has cgroup v1; cgroup v2 (most current hosts) is checked with a stand-in memory.max.
+echo 268435456 >"$WORK/memory.max.256m"
+echo max >"$WORK/memory.max.none"
+out=$(heap_probe -v "$WORK/memory.max.256m:/sys/fs/cgroup/memory.max:ro")
+echo "$out" | jq -e '.log.message | fromjson | .execArgv | index("--max-old-space-size=192")' >/dev/null \
+  || fail "with a cgroup v2 memory.max of 256 MiB Node should start with --max-old-space-size=192, got: $out"
+note "cgroup v2 256 MiB -> $(echo "$out" | jq -r .log.message)"
+out=$(heap_probe -v "$WORK/memory.max.none:/sys/fs/cgroup/memory.max:ro")
+echo "$out" | jq -e '.log.message | fromjson | .execArgv | length == 0' >/dev/null \
+  || fail "with a cgroup v2 memory.max of 'max' Node should keep its default heap, got: $out"
+note "cgroup v2 max     -> $(echo "$out" | jq -r .log.message)"
 
 # ---------------------------------------------------------------------------------------------
 step "start the simulator on the host (recipe 'cat-simulator', manual clock, port 0)"
@@ -238,7 +251,7 @@ for _ in $(seq 1 100); do
   kill -0 "$SIM_PID" 2>/dev/null || fail "the simulator exited: $(cat "$WORK/out/simulator.stderr")"
   sleep 0.1
 done
-SIM_URL=$(sed -n 's/^listening on //p' "$WORK/out/simulator.stdout" | head -1)
+SIM_URL=$(sed -n 's/^listening on //p' "$WORK/out/simulator.stdout" | sed -n 1,1p)
 [ -n "$SIM_URL" ] || fail "the simulator did not print 'listening on <url>' within 10 s"
 SIM_ORIGIN=${SIM_URL%/api/engine/public}
 note "$sim_cmd -> $SIM_URL (simulated now $(curl -sf "$SIM_ORIGIN/_sim/now"))"
@@ -367,7 +380,7 @@ if [ "$WRITE_FIXTURES" = 1 ]; then
 fi
 missing=$(jq -c -n --slurpfile got "$WORK/out/cat-full-refresh.jsonl" '
   ([$got[] | select(.type == "RECORD") | {stream: .record.stream, data: .record.data}]) as $actual
-  | inputs | {stream, data} | select(. as $e | $actual | index([$e]) | not)' integration_tests/expected_records.jsonl | head -3)
+  | inputs | {stream, data} | select(. as $e | $actual | index([$e]) | not)' integration_tests/expected_records.jsonl | sed -n 1,3p)
 [ -z "$missing" ] || fail "integration_tests/expected_records.jsonl has records a full-refresh read does not return (first 3): $missing"
 streams_expected=$(jq -r -s '[.[].stream] | unique | join(" ")' integration_tests/expected_records.jsonl)
 [ "$streams_expected" = "$want_streams" ] || fail "expected_records.jsonl covers '$streams_expected', not every stream ($want_streams)"
