@@ -73,17 +73,22 @@ extract_recipes() { # file outdir
     inside { print >> file }
   ' "$1"
 }
-mkdir -p "$WORK/recipes" "$WORK/recipes-docs" "$WORK/out"
-extract_recipes docs/docker.md "$WORK/recipes-docs"
-RECIPES_FROM=docs/docker.md
-if grep -q '^<!-- smoke: ' README.md 2>/dev/null; then
-  extract_recipes README.md "$WORK/recipes"
-  RECIPES_FROM=README.md
-  diff -r "$WORK/recipes-docs" "$WORK/recipes" >&2 \
-    || fail "the README's docker recipes differ from docs/docker.md (diff above): copy the section again"
-else
-  cp "$WORK"/recipes-docs/*.sh "$WORK/recipes/"
-fi
+mkdir -p "$WORK/recipes" "$WORK/out"
+RECIPES_FROM=""
+for doc in README.md docs/docker.md; do
+  grep -q '^<!-- smoke: ' "$doc" 2>/dev/null || continue
+  dir="$WORK/recipes-from-${doc//\//-}"
+  mkdir -p "$dir"
+  extract_recipes "$doc" "$dir"
+  if [ -z "$RECIPES_FROM" ]; then
+    RECIPES_FROM=$doc
+    cp "$dir"/*.sh "$WORK/recipes/"
+  else
+    diff -r "$WORK/recipes" "$dir" >&2 \
+      || fail "the docker recipes of $RECIPES_FROM and $doc differ (diff above): copy the section again"
+  fi
+done
+[ -n "$RECIPES_FROM" ] || fail "neither README.md nor docs/docker.md has '<!-- smoke: NAME -->' docker recipes"
 for name in build spec check discover catalog read save-state read-incremental cat-simulator; do
   [ -s "$WORK/recipes/$name.sh" ] || fail "$RECIPES_FROM has no '<!-- smoke: $name -->' recipe"
 done
