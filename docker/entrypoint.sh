@@ -4,7 +4,7 @@
 # a large sync is OOM-killed by the kernel instead of collecting garbage in time. 75% of the limit leaves
 # room for buffers, code and the young generation. Prints nothing: stdout carries Airbyte messages only.
 # An explicit --max-old-space-size in NODE_OPTIONS wins.
-set -eu
+set -u
 
 memory_limit_bytes() {
   if [ -r /sys/fs/cgroup/memory.max ]; then                       # cgroup v2
@@ -32,4 +32,18 @@ case "${NODE_OPTIONS:-}" in
     ;;
 esac
 
-exec node $heap_flag /app/bin/main "$@"
+# Not `exec`: Node as PID 1 would ignore SIGTERM and SIGINT (the kernel drops signals PID 1 has no
+# handler for), so `docker stop` and Airbyte's cancel would wait for SIGKILL. The shell stays PID 1,
+# passes the signals on, and exits with Node's status. `<&0` keeps stdin (an `&` job gets /dev/null).
+node $heap_flag /app/bin/main "$@" <&0 &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM
+trap 'kill -INT "$child" 2>/dev/null' INT
+status=0
+wait "$child" || status=$?
+# A trapped signal interrupts `wait`; wait again for Node's own exit status.
+while kill -0 "$child" 2>/dev/null; do
+  status=0
+  wait "$child" || status=$?
+done
+exit "$status"

@@ -204,7 +204,7 @@ unexpected=$(podman run --rm --network none --entrypoint /bin/sh \
 note "no TypeScript, source maps, tests, simulator or dev-only packages ($(wc -l <"$WORK/dev-only.txt") checked); /airbyte writable by node"
 
 # ---------------------------------------------------------------------------------------------
-step "heap sized from the container's memory limit"
+step "entrypoint: heap sized from the memory limit, exit status and signals passed through"
 # A stand-in for bin/main that reports how the entrypoint started Node.
 cat >"$WORK/heap-probe.js" <<'JS'
 #!/usr/bin/env node
@@ -239,6 +239,26 @@ out=$(heap_probe -v "$WORK/memory.max.none:/sys/fs/cgroup/memory.max:ro")
 echo "$out" | jq -e '.log.message | fromjson | .execArgv | length == 0' >/dev/null \
   || fail "with a cgroup v2 memory.max of 'max' Node should keep its default heap, got: $out"
 note "cgroup v2 max     -> $(echo "$out" | jq -r .log.message)"
+# A stand-in for bin/main that runs until stopped, or exits with the status it is given.
+cat >"$WORK/sleeper.js" <<'JS'
+#!/usr/bin/env node
+if (process.argv[2] === 'exit') process.exit(Number(process.argv[3]));
+setTimeout(() => {}, 600000);
+JS
+rc=0
+podman run --rm --network none -v "$WORK/sleeper.js:/app/bin/main:ro" "$IMAGE" exit 3 || rc=$?
+[ "$rc" = 3 ] || fail "the entrypoint should exit with Node's status 3, exited $rc"
+for sig in TERM INT; do
+  cid=$(podman run -d --network none -v "$WORK/sleeper.js:/app/bin/main:ro" "$IMAGE" read)
+  sleep 1
+  t0=$(date +%s%N)
+  podman kill -s "$sig" "$cid" >/dev/null
+  rc=$(timeout 20 podman wait "$cid") || fail "SIG$sig did not end the container within 20 s"
+  podman rm "$cid" >/dev/null
+  took=$(($(date +%s%N) - t0))
+  [ "$took" -lt 5000000000 ] || fail "SIG$sig took $(secs "$took")s to end the container"
+  note "SIG$sig ends a run in $(secs "$took")s (exit $rc); Node's exit status is passed through"
+done
 
 # ---------------------------------------------------------------------------------------------
 step "start the simulator on the host (recipe 'cat-simulator', manual clock, port 0)"
