@@ -1,9 +1,10 @@
 #!/bin/sh
 # Entrypoint of the connector image: runs bin/main with Node's heap sized from the container's memory limit.
-# Why: Node sizes its default heap from the machine's memory, not the container's, so under a memory limit
-# a large sync is OOM-killed by the kernel instead of collecting garbage in time. 75% of the limit leaves
-# room for buffers, code and the young generation. Prints nothing: stdout carries Airbyte messages only.
-# An explicit --max-old-space-size in NODE_OPTIONS wins.
+# Why: left alone, Node 20 picks a heap of about half the limit (259 MiB under --memory=512m), and other
+# Node versions and runtimes size it from the machine's memory, which the kernel OOM-kills before V8
+# collects garbage. 75% of the limit uses the memory the container is given and leaves a quarter for
+# buffers, code and the young generation, whatever the Node version. Prints nothing: stdout carries
+# Airbyte messages only. An explicit --max-old-space-size in NODE_OPTIONS wins.
 set -u
 
 memory_limit_bytes() {
