@@ -70,6 +70,7 @@ export class StreamEngine {
   private readonly openStatuses: Set<string>;
   private emitted = 0;
   private cursor?: Date;
+  private lastState?: string;
 
   constructor(private readonly o: EngineOptions) {
     this.normaliser = new Normaliser(o.schemaProperties);
@@ -87,7 +88,7 @@ export class StreamEngine {
 
   async *run(): AsyncGenerator<EngineEvent> {
     const { definition, log } = this.o;
-    const now = this.o.clock.now();
+    const now = wholeSecond(this.o.clock.now());
     const plan = planSync({
       now,
       cursor: this.cursor,
@@ -122,7 +123,7 @@ export class StreamEngine {
           `(${this.emitted} so far)`,
       );
       if (!this.cursor || window.to > this.cursor) this.cursor = window.to;
-      if (this.o.incremental) yield this.stateEvent();
+      if (this.o.incremental) yield* this.checkpoint();
     }
     if (!this.o.incremental) return;
     // Even with nothing to read, Airbyte expects a state: the cursor is where reading will resume.
@@ -130,14 +131,16 @@ export class StreamEngine {
     if (this.toRefetch.size > 0) {
       yield* this.refetchOpen();
     }
-    yield this.stateEvent();
+    yield* this.checkpoint();
   }
 
-  private stateEvent(): EngineEvent {
-    return {
-      type: 'state',
-      state: { cursor: (this.cursor as Date).toISOString(), open_ids: [...this.open].sort() },
-    };
+  /** A STATE event, unless it would repeat the previous one. */
+  private *checkpoint(): Generator<EngineEvent> {
+    const state = { cursor: (this.cursor as Date).toISOString(), open_ids: [...this.open].sort() };
+    const json = JSON.stringify(state);
+    if (json === this.lastState) return;
+    this.lastState = json;
+    yield { type: 'state', state };
   }
 
   /** Reads a window until one pass sees it whole; splits it when its pages keep shifting. */
@@ -255,7 +258,7 @@ export class StreamEngine {
       this.toRefetch.clear();
       return;
     }
-    const now = this.o.clock.now();
+    const now = wholeSecond(this.o.clock.now());
     const ids = [...this.toRefetch];
     log.info(`${definition.name}: re-fetching ${ids.length} runs last seen unfinished`);
     for (let i = 0; i < ids.length; i += REFETCH_CHUNK) {
@@ -298,6 +301,14 @@ export class StreamEngine {
 }
 
 const RETENTION_DAYS = 7;
+
+/**
+ * The server's Date header has whole seconds; planning on whole seconds keeps window bounds and
+ * cursors reproducible (the same sync against the same server time gives the same output).
+ */
+function wholeSecond(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
 
 function isOlder(version: string, than: string): boolean {
   const a = Date.parse(version.slice(0, version.indexOf('|')));
