@@ -1,7 +1,7 @@
 #!/bin/sh
 # Entrypoint of the connector image: runs bin/main with Node's heap sized from the container's memory limit.
-# Why: left alone, Node 20 picks a heap of about half the limit (259 MiB under --memory=512m), and other
-# Node versions and runtimes size it from the machine's memory, which the kernel OOM-kills before V8
+# Why: left alone, Node 20 picks a heap of about half the limit (259 MiB under --memory=512m), and a
+# Node that does not read the cgroup sizes it for the machine, which the kernel OOM-kills before V8
 # collects garbage. 75% of the limit uses the memory the container is given and leaves a quarter for
 # buffers, code and the young generation, whatever the Node version. Prints nothing: stdout carries
 # Airbyte messages only. An explicit --max-old-space-size in NODE_OPTIONS wins.
