@@ -2,9 +2,10 @@
 # The Docker step of CI: builds the connector image with podman and runs the README's docker recipes
 # (the blocks marked `<!-- smoke: NAME -->` in the README's Docker section, else docs/docker.md) against
 # the simulator, with `podman run --network host` in place of `docker run`. Every recipe also runs
-# with bin/main on the host (a `docker` shell function that maps the mounts onto host paths); records,
-# state and every other non-LOG message must be identical. Then it checks the image (size, labels,
-# user, entrypoint, contents, heap sizing) and the acceptance-test inputs under integration_tests/.
+# with bin/main on the host (a `docker` shell function that maps the mounts onto host paths); every
+# message must be identical but for emitted_at and durations in LOG lines. It also checks the image
+# (size, labels, user, entrypoint, contents, heap sizing, signals) and the acceptance-test inputs
+# under integration_tests/.
 # Prints each step and its time; exits non-zero on the first mismatch. (Pipelines use `sed -n 1,Np`,
 # not `head`, which would end them with SIGPIPE under pipefail.)
 #
