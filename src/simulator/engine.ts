@@ -144,6 +144,15 @@ export class Engine {
   /** Set by the server: serializes an operation (its derived fields live in the serializer). */
   serializeOp: (i: number) => string = () => '{}';
 
+  private recordKey(stream: StreamName, i: number): number {
+    const w = this.world;
+    return stream === 'pipeline_runs'
+      ? w.runKey(i)
+      : stream === 'task_runs'
+        ? w.taskKey(i)
+        : w.opKey(i);
+  }
+
   private sort(ids: number[], keys: number[], stream: StreamName): Uint32Array {
     const n = ids.length;
     const perm = new Uint32Array(n);
@@ -159,7 +168,7 @@ export class Engine {
     if (order === 'shuffled') {
       // Stable across requests: ordered by a hash of the record, as an unindexed scan might be.
       const seed = this.world.seed;
-      const h = ids.map((i) => hash(seed, i, stream.length));
+      const h = ids.map((i) => hash(seed, this.recordKey(stream, i), 5));
       perm.sort((a, b) => h[a] - h[b] || ids[a] - ids[b]);
     } else {
       const dir = order === 'asc' ? 1 : -1;

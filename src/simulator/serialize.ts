@@ -116,7 +116,7 @@ export class Serializer {
     const p = w.ws.pipelines[w.runs.pipeline.data[i]];
     const variant = (w.runs.flags.data[i] >> 1) & 7;
     const cacheKey = p.idx * 8 + variant;
-    if (variant !== 4) {
+    if (variant < 3) {
       const hit = this.triggerCache.get(cacheKey);
       if (hit) return hit;
     }
@@ -147,7 +147,7 @@ export class Serializer {
     if (variant === 3)
       Object.assign(base, {
         sensorName: 'new_files_in_s3',
-        sensorRunId: plainUuid(w.seed, i, 502),
+        sensorRunId: plainUuid(w.seed, w.runKey(i), 502),
         integration: 'AWS_S3',
       });
     if (variant === 4) {
@@ -155,13 +155,13 @@ export class Serializer {
       Object.assign(base, {
         pipelineName: parent.name,
         pipelineId: parent.id,
-        pipelineRunId: plainUuid(w.seed, i, 503),
+        pipelineRunId: plainUuid(w.seed, w.runKey(i), 503),
         continueDownstreamRun: true,
         wildcardParent: false,
       });
     }
     const json = '[' + this.nested(base) + ']';
-    if (variant !== 4) this.triggerCache.set(cacheKey, json);
+    if (variant < 3) this.triggerCache.set(cacheKey, json);
     return json;
   }
 
@@ -208,14 +208,14 @@ export class Serializer {
       const dur = Math.round((r.end.data[i] - r.started.data[i]) / 1e6) || 1;
       const data = {
         type: 'pipeline_duration_above_baseline',
-        percentage_above_baseline: 1 + (hash(w.seed, i, 601) % 100),
+        percentage_above_baseline: 1 + (hash(w.seed, w.runKey(i), 601) % 100),
         threshold_seconds: Math.round(dur / 1.6),
-        compared_runs: 10 + (hash(w.seed, i, 602) % 20),
+        compared_runs: 10 + (hash(w.seed, w.runKey(i), 602) % 20),
         observed_seconds: dur,
       };
       o.opt(
         'anomalies',
-        JSON.stringify({ [plainUuid(w.seed, i, 603)]: { type: data.type, data } }),
+        JSON.stringify({ [plainUuid(w.seed, w.runKey(i), 603)]: { type: data.type, data } }),
       );
     } else {
       o.opt('anomalies', null);
@@ -326,7 +326,10 @@ export class Serializer {
     o.opt('integrationJob', '"' + def.kind.job + '"');
     o.opt('startedAt', '"' + isoUs(startedAt) + '"');
     o.opt('completedAt', '"' + isoUs(inserted) + '"');
-    o.req('dependencies', i % 3 === 0 ? '[]' : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length]);
+    o.req(
+      'dependencies',
+      opKey % 3 === 0 ? '[]' : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length],
+    );
     o.opt('operationDuration', micros(inserted - startedAt));
     o.opt('rowsAffected', opType === 'TEST' ? null : String(rng.int(0, 5_000_000)));
     o.opt('cost', cost);

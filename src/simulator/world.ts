@@ -261,7 +261,8 @@ export class World {
       if (rng.chance(0.03)) {
         // Cancelled part-way: later attempts never start, running ones go through CANCELLING.
         cancelling = Math.round(started + rng.next() * (end - started));
-        const cancelledAt = cancelling + Math.round(rng.range(2, 30) * S);
+        // Stopping external jobs takes a while: runs stay CANCELLING for seconds to many minutes.
+        const cancelledAt = cancelling + Math.round(rng.logNormal(120, 1) * S);
         for (let i = attempts.length - 1; i >= 0; i--) {
           const a = attempts[i];
           if (a.created > cancelling) {
