@@ -201,6 +201,22 @@ unexpected=$(podman run --rm --network none --entrypoint /bin/sh \
 note "no TypeScript, source maps, tests, simulator or dev-only packages ($(wc -l <"$WORK/dev-only.txt") checked); /airbyte writable by node"
 
 # ---------------------------------------------------------------------------------------------
+step "build context (.dockerignore keeps tests, secrets and build leftovers out)"
+# What `docker build .` sends: every file the .dockerignore lets through, listed from inside a build.
+cat >"$WORK/context.Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/node:20-bookworm-slim
+COPY . /context
+RUN cd /context && find . -type f | sort >/context-files.txt
+DOCKERFILE
+podman build -q -t docker-smoke-context -f "$WORK/context.Dockerfile" . >/dev/null
+podman run --rm --network none --entrypoint cat docker-smoke-context /context-files.txt >"$WORK/context-files.txt"
+podman rmi docker-smoke-context >/dev/null
+outside=$(grep -v -E '^\./(package\.json|package-lock\.json|tsconfig\.json|tsconfig\.build\.json|bin/main|docker/entrypoint\.sh|resources/.+|src/.+)$' "$WORK/context-files.txt" || true)
+tests=$(grep -E '\.(test|spec)\.ts$|/__tests__/|/secrets/' "$WORK/context-files.txt" || true)
+[ -z "$outside$tests" ] || fail "the build context carries files it should not (first 10): $(echo "$outside$tests" | sed -n 1,10p | tr '\n' ' ')"
+note "$(wc -l <"$WORK/context-files.txt") files in the build context: package*.json, tsconfig*.json, bin/main, docker/entrypoint.sh, resources/, src/"
+
+# ---------------------------------------------------------------------------------------------
 step "entrypoint: heap sized from the memory limit, exit status and signals passed through"
 # A stand-in for bin/main that reports how the entrypoint started Node.
 cat >"$WORK/heap-probe.js" <<'JS'
