@@ -121,6 +121,10 @@ function describeErrors(errors: ErrorObject[], config: Record<string, unknown>):
     // Never echo the API key back, even when it is the invalid field.
     const got = field === 'api_key' ? '' : `, got ${show(config[field])}`;
     const example = prop.examples?.length ? ` such as ${JSON.stringify(prop.examples[0])}` : '';
+    if (error.instancePath.split('/').filter(Boolean).length > 1) {
+      const itemType = String(error.params.type ?? '');
+      return `${label} must contain only ${ITEM_NAMES[itemType] ?? 'valid'} values${got}`;
+    }
     switch (error.keyword) {
       case 'required':
         return `${label} is required: set it to your Orchestra API key`;
@@ -141,6 +145,13 @@ function describeErrors(errors: ErrorObject[], config: Record<string, unknown>):
     }
   });
 }
+
+const ITEM_NAMES: Record<string, string> = {
+  string: 'text',
+  integer: 'whole-number',
+  number: 'numeric',
+  boolean: 'true/false',
+};
 
 function article(type: string): string {
   const names: Record<string, string> = {

@@ -110,12 +110,19 @@ export function runMain(
     });
     let stdout = '';
     let stderr = '';
+    let seen = 0;
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (options.killAfterLines) {
-        const lines = stdout.split('\n');
-        if (lines.some((l) => l && options.killAfterLines?.(l))) child.kill('SIGKILL');
+      if (options.killAfterLines && !child.killed) {
+        // Each complete line is offered once, in order.
+        const lines = stdout.split('\n').slice(0, -1);
+        for (; seen < lines.length; seen++) {
+          if (options.killAfterLines(lines[seen])) {
+            child.kill('SIGKILL');
+            break;
+          }
+        }
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -123,9 +130,13 @@ export function runMain(
     child.on('close', (code) => {
       clearTimeout(timer);
       const lines = stdout.split('\n').filter((l) => l.length > 0);
+      // A killed process may leave a half-written last line: keep every complete message.
+      const complete = stdout.endsWith('\n')
+        ? stdout
+        : stdout.slice(0, stdout.lastIndexOf('\n') + 1);
       let messages: Msg[] = [];
       try {
-        messages = parseLines(stdout);
+        messages = parseLines(complete);
       } catch {
         messages = [];
       }
