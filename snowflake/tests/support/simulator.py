@@ -47,8 +47,11 @@ class Simulator:
     def advance(self, ms: int) -> str:
         return self.control("POST", f"/_sim/advance?ms={int(ms)}")["now"]
 
-    def truth(self, stream: str) -> list[dict[str, Any]]:
-        return self.control("GET", f"/_sim/truth/{stream}")
+    def truth(self, stream: str, include_superseded: bool = False) -> list[dict[str, Any]]:
+        """Every record's latest version; task runs as the API lists them by default (earlier
+        attempts of retried tasks hidden) unless include_superseded."""
+        flag = "true" if include_superseded else "false"
+        return self.control("GET", f"/_sim/truth/{stream}?include_superseded={flag}")
 
     def stats(self) -> Any:
         return self.control("GET", "/_sim/stats")

@@ -40,7 +40,7 @@ class ClientOptions:
     base_delay_s: float = 1.0
     max_delay_s: float = 60.0
     max_retry_after_s: float = 300.0
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # None: the module's pause() at call time
     monotonic: Callable[[], float] = time.monotonic
     random: Callable[[], float] = random.random
     clock: ServerClock = field(default_factory=ServerClock)
@@ -52,6 +52,11 @@ class Counters:
     retries: int = 0
     waited_s: float = 0.0
     statuses: dict[int, int] = field(default_factory=dict)
+
+
+def pause(seconds: float) -> None:
+    """How the client waits (backoff, Retry-After, request budget); one seam for simulated time."""
+    time.sleep(seconds)
 
 
 class RequestBudget:
@@ -128,7 +133,8 @@ class OrchestraClient:
         self.options = options
         self.clock = options.clock
         self.counters = Counters()
-        self._budget = RequestBudget(options.requests_per_minute, options.sleep, options.monotonic)
+        self._sleep = options.sleep or (lambda seconds: pause(seconds))
+        self._budget = RequestBudget(options.requests_per_minute, self._sleep, options.monotonic)
         self._retry_waited = 0.0
         self._base = options.api_url.rstrip("/")
         self._host = urlsplit(self._base).netloc or self._base
@@ -209,7 +215,7 @@ class OrchestraClient:
         self._retry_waited += wait
         self.counters.retries += 1
         self.counters.waited_s += wait
-        o.sleep(wait)
+        self._sleep(wait)
 
     def _gave_up(self, label: str, reason: str, status: int | None, limit: str) -> OrchestraError:
         if status == 429:

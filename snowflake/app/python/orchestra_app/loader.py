@@ -107,6 +107,9 @@ def _load_stream(
             window=settings.window,
             page_size=settings.page_size,
             filters=settings.filters(spec),
+            # A retried task's earlier attempt is hidden by default; a run we follow must still be
+            # found by id once it is superseded, or its row would stay in an open status forever.
+            refetch_params={"include_superseded": "true"} if "include_superseded" in spec["filters"] else {},
             log=log,
         )
     )
