@@ -144,7 +144,7 @@ export function createHandler(s: SimState): http.RequestListener {
         s.opts.retryAfter,
         waitMs,
         s.clock.now().getTime(),
-        Math.random(),
+        (s.observer.counters.total * 0.618) % 1,
       );
       return detail(
         429,
