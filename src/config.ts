@@ -122,6 +122,9 @@ function describeErrors(errors: ErrorObject[], config: Record<string, unknown>):
     const got = field === 'api_key' ? '' : `, got ${show(config[field])}`;
     const example = prop.examples?.length ? ` such as ${JSON.stringify(prop.examples[0])}` : '';
     if (error.instancePath.split('/').filter(Boolean).length > 1) {
+      if (error.keyword === 'pattern' || error.keyword === 'format') {
+        return `${label} must contain only UUIDs such as "3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"${got}`;
+      }
       const itemType = String(error.params.type ?? '');
       return `${label} must contain only ${ITEM_NAMES[itemType] ?? 'valid'} values${got}`;
     }

@@ -2,6 +2,7 @@ import { loadSpec, OrchestraConfig, parseConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 
 const KEY = 'canary-config-key-5f2b';
+const UUID = '3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b';
 
 function problem(raw: Record<string, unknown>): string {
   try {
@@ -87,6 +88,7 @@ describe('config', () => {
   });
 
   const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['pipeline_ids not UUIDs', { pipeline_ids: ['etl'] }, /`pipeline_ids` must contain only UUIDs/],
     ['api_key missing', { api_key: undefined }, /`api_key` is required/],
     ['api_key empty', { api_key: '' }, /`api_key` must not be empty/],
     ['api_key not a string', { api_key: 42 }, /`api_key` must be a string/],
@@ -99,7 +101,7 @@ describe('config', () => {
     ['pipeline_ids not a list', { pipeline_ids: 'a,b' }, /`pipeline_ids` must be a list/],
     [
       'environments with a repeat',
-      { environments: ['prod', 'prod'] },
+      { environments: [UUID, UUID] },
       /`environments` lists the same value twice/,
     ],
     [
