@@ -46,7 +46,7 @@ def _without_simulator_defect(value: Any) -> Any:
     return value
 
 
-def comparable(value: Any, kind: str, name: str = "") -> Any:
+def comparable(value: Any, kind: str, name: str = "", lenient: bool = True) -> Any:
     """One representation for a record value and the column value it became."""
     if value is None:
         return None
@@ -55,6 +55,8 @@ def comparable(value: Any, kind: str, name: str = "") -> Any:
         return None if moment is None else moment.timestamp()
     if kind == "variant":
         parsed = json.loads(value) if isinstance(value, str) else value
+        if not lenient:
+            return None if parsed is None else json.dumps(parsed, sort_keys=True)
         if name == "triggered_by":
             parsed = _without_simulator_defect(parsed)
         return None if parsed is None else json.dumps(_without_nulls(parsed), sort_keys=True)
@@ -65,17 +67,19 @@ def comparable(value: Any, kind: str, name: str = "") -> Any:
     return value
 
 
-def differences(stream: str, record: dict[str, Any], row: tuple[Any, ...]) -> list[str]:
-    """Field-by-field differences between a stream record and its table row (select_list order)."""
+def differences(stream: str, record: dict[str, Any], row: tuple[Any, ...], lenient: bool = True) -> list[str]:
+    """Field-by-field differences between a stream record and its table row (select_list order).
+    `lenient` (comparisons with the simulator's ground truth) treats omitted and null nested keys
+    alike and skips the simulator's sensorRunId defect; strict compares JSON exactly."""
     out = []
     known = set()
     for i, (name, kind, _) in enumerate(columns(stream)):
         known.add(name)
-        a, b = comparable(record.get(name), kind, name), comparable(row[i], kind, name)
+        a, b = comparable(record.get(name), kind, name, lenient), comparable(row[i], kind, name, lenient)
         if a != b:
             out.append(f"{record.get('id')}.{name}: record {record.get(name)!r} != row {row[i]!r}")
     extras = {k: v for k, v in record.items() if k not in known}
-    stored = comparable(row[len(known)], "variant")
-    if comparable(extras or None, "variant") != stored:
+    stored = comparable(row[len(known)], "variant", lenient=lenient)
+    if comparable(extras or None, "variant", lenient=lenient) != stored:
         out.append(f"{record.get('id')}._extra_fields: record extras {extras!r} != row {row[len(known)]!r}")
     return out
