@@ -79,6 +79,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     world,
     engine,
     serializer: new Serializer(world, opts.optional),
+    writers: [],
     faults: new FaultInjector(opts.seed, opts.faults),
     limiter: new RateLimiter(opts.rateLimit),
     observer: new Observer(opts.requestLogSize),
@@ -92,7 +93,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     shifts: new Map(),
     control: async () => undefined,
   };
-  engine.serializeOp = (i) => truthSerializer.operation(i);
+  engine.serializeOp = (i) => truthSerializer.record('operations', i, 0);
 
   const truth = (stream: StreamName, o: { includeSuperseded?: boolean } = {}): ApiRecord[] => {
     if (!STREAMS.includes(stream))

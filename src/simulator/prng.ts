@@ -3,6 +3,8 @@
  * so the same record is identical whichever order it is generated or requested in.
  */
 
+import type { ByteWriter } from './bytes';
+
 /** 32-bit avalanche mix (murmur3 finaliser). */
 export function mix32(h: number): number {
   h ^= h >>> 16;
@@ -51,6 +53,11 @@ export class QuickRng {
   private s: number;
   constructor(a: number, b: number, c: number) {
     this.s = hash3(a, b, c);
+  }
+  /** Start over from a new seed (saves an allocation per record). */
+  reseed(a: number, b: number, c: number): this {
+    this.s = hash3(a, b, c);
+    return this;
   }
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) | 0);
@@ -248,4 +255,32 @@ export function plainUuid(...parts: number[]): string {
     ch.slice(4, 8) +
     hex32(d)
   );
+}
+
+/** encodeUuid written straight into a byte buffer (the serializers' hot path). */
+export function writeUuid(w: ByteWriter, seed: number, kind: number, key: number): void {
+  const fk = kindKey(seed, kind);
+  const p = feistel(key, fk, false);
+  const h1 = hash3(fk, key, 11);
+  const h2 = hash3(fk, key, 12);
+  const top = Math.floor(p / 281474976710656) & 15;
+  const low48 = p % 281474976710656;
+  const g5hi = Math.floor(low48 / 4294967296);
+  const g5lo = low48 % 4294967296;
+  w.ensure(36);
+  w.hex(h1 >>> 16, 4);
+  w.hex(h1 & 0xffff, 4);
+  w.buf[w.off++] = 45;
+  w.hex(h2 >>> 16, 4);
+  w.buf[w.off++] = 45;
+  w.buf[w.off++] = 52;
+  w.hex((h2 >>> 4) & 0xfff, 3);
+  w.buf[w.off++] = 45;
+  w.hex(8 | (h2 & 3), 1);
+  w.hex((h1 ^ h2) & 255, 2);
+  w.hex(top, 1);
+  w.buf[w.off++] = 45;
+  w.hex(g5hi, 4);
+  w.hex(g5lo >>> 16, 4);
+  w.hex(g5lo & 0xffff, 4);
 }

@@ -1,89 +1,28 @@
 /**
- * Records as the API sends them (camelCase JSON), built as strings: the list endpoints serialize
- * hundreds of thousands of records per second, and JSON.stringify of objects would be the bottleneck.
- * Every value written here comes from a fixed vocabulary or is escaped with JSON.stringify.
+ * Records as the API sends them (camelCase JSON, in the OpenAPI's property order), written as bytes:
+ * runs of fields that are constant for a pipeline, a task definition or a status are pre-encoded
+ * segments; ids, timestamps and numbers are written digit by digit (see bytes.ts for why). The same
+ * writer serves the list endpoints and the ground truth, so they cannot disagree.
+ * Every value comes from a fixed vocabulary or is escaped with JSON.stringify once: output is ASCII.
  */
+import { ByteWriter, writeIso } from './bytes';
 import { EXTERNAL_STATUS, OP_NAMES, PIPELINE_MESSAGES, TASK_MESSAGES } from './catalog';
-import { KIND, OPERATION_STATUSES, PIPELINE_STATUSES, TASK_STATUSES } from './constants';
+import {
+  KIND,
+  OPERATION_STATUSES,
+  PIPELINE_STATUSES,
+  StreamName,
+  TASK_STATUSES,
+} from './constants';
 import { OptionalMode } from './options';
-import { QuickRng, encodeUuid, hash, plainUuid } from './prng';
+import { QuickRng, hash, plainUuid, writeUuid } from './prng';
 import { OP, TR, World } from './world';
+import { PipelineDef } from './workspace';
 
-const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-const dayPrefixes = new Map<number, string>();
-
-function dayPrefix(day: number): string {
-  let p = dayPrefixes.get(day);
-  if (p === undefined) {
-    p = new Date(day * 86400000).toISOString().slice(0, 11);
-    dayPrefixes.set(day, p);
-  }
-  return p;
-}
-
-/** `2025-05-01T11:16:39.421992+00:00` from integer microseconds (Date#toISOString is too slow here). */
-export function isoUs(us: number): string {
-  const sec = Math.floor(us / 1e6);
-  const micro = us - sec * 1e6;
-  const day = Math.floor(sec / 86400);
-  let sod = sec - day * 86400;
-  const h = Math.floor(sod / 3600);
-  sod -= h * 3600;
-  const m = Math.floor(sod / 60);
-  const ms = Math.floor(micro / 1000);
-  return (
-    dayPrefix(day) +
-    PAD2[h] +
-    ':' +
-    PAD2[m] +
-    ':' +
-    PAD2[sod - m * 60] +
-    '.' +
-    PAD3[ms] +
-    PAD3[micro - ms * 1000] +
-    '+00:00'
-  );
-}
+export { isoUs } from './bytes';
 
 const q = (s: string): string => JSON.stringify(s);
-const quoteAll = (m: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(m).map(([k, v]) => [k, q(v)]));
-const PIPELINE_MESSAGES_JSON = PIPELINE_STATUSES.map((st) => q(PIPELINE_MESSAGES[st]));
-const TASK_MESSAGES_JSON = TASK_STATUSES.map((st) => q(TASK_MESSAGES[st]));
-const EXTERNAL_STATUS_JSON = quoteAll(EXTERNAL_STATUS);
-const OP_NAMES_JSON = OP_NAMES.map(q);
-const DEPENDENCIES_JSON = OP_NAMES.map((n) => JSON.stringify([n]));
-const META_JSON = OP_NAMES.map((n) => JSON.stringify({ node_id: `model.acme.${n}` }));
-const PAD6 = (n: number): string => PAD3[Math.floor(n / 1000)] + PAD3[n % 1000];
-
-/** A decimal JSON number from integer millionths, without float-to-string conversion. */
-function micros(n: number): string {
-  const whole = Math.floor(n / 1e6);
-  return whole + '.' + PAD6(n - whole * 1e6);
-}
-
-class Out {
-  s = '{';
-  first = true;
-  constructor(private readonly omit: boolean) {}
-  /** A required property: always written. */
-  req(key: string, json: string): void {
-    this.s += (this.first ? '"' : ',"') + key + '":' + json;
-    this.first = false;
-  }
-  /** An optional (non-required) property: null values are omitted in `omit` mode. */
-  opt(key: string, json: string | null): void {
-    if (json === null) {
-      if (this.omit) return;
-      json = 'null';
-    }
-    this.req(key, json);
-  }
-  done(): string {
-    return this.s + '}';
-  }
-}
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 /** An operation's external id (also what the `external_id` filter matches). */
 export function externalId(integration: string, opName: string, opKey: number): string {
@@ -91,273 +30,509 @@ export function externalId(integration: string, opName: string, opKey: number): 
 }
 
 const TRIGGERS = ['SCHEDULED', 'MANUAL', 'WEBHOOK', 'SENSOR', 'TRIGGER_EVENT'];
+const COST_FIELDS = [
+  'cost',
+  'credits',
+  'creditsLabel',
+  'currency',
+  'finalCostAmount',
+  'rawCostAmount',
+  'rawCostLabel',
+  'finalCostCurrency',
+  'rawCostIntegration',
+  'rawCostUnits',
+];
+type Field = [key: string, json: string | null];
+
+// Constant pieces, pre-encoded.
+const K = {
+  openId: b('{"id":"'),
+  q: b('"'),
+  runIdKey: b('","pipelineRunId":"'),
+  accountKey: b('","accountId":"'),
+  taskRunKey: b('","taskRunId":"'),
+  insertedKey: b('","insertedAt":"'),
+  createdKey: b(',"createdAt":"'),
+  updatedKey: b('","updatedAt":"'),
+  completedKey: b(',"completedAt":"'),
+  startedKey: b(',"startedAt":"'),
+  triggeredKey: b(',"triggeredBy":'),
+  externalIdKey: b(',"externalId":"'),
+  opStartedKey: b(',"startedAt":"'),
+  opCompletedKey: b('","completedAt":"'),
+  depsKey: b('","dependencies":'),
+  durationKey: b(',"operationDuration":'),
+  rowsKey: b(',"rowsAffected":'),
+  costKey: b(',"cost":'),
+  creditsKey: b(',"credits":'),
+  finalKey: b(',"finalCostAmount":'),
+  rawKey: b(',"rawCostAmount":'),
+  attemptsKey: b(',"numberOfAttempts":'),
+  platformKey: b(',"platformLink":"https://app.getorchestra.io/pipeline-runs/'),
+  tasksPath: b('/tasks/'),
+  matrixKey: b(',"matrixParent":false'),
+  matrixIdKey: b(',"matrixParentId":"'),
+  anomaliesKey: b(',"anomalies":'),
+  assetKey: b(',"assetExternalId":"analytics.'),
+  metaKey: b(',"meta":'),
+  tagsDaily: b(',"tags":["daily"]'),
+  rerunTrue: b(',"canRerun":true}'),
+  rerunFalse: b(',"canRerun":false}'),
+  empty: b('[]'),
+};
+const NULLABLE = [
+  'anomalies',
+  'completedAt',
+  'startedAt',
+  'platformLink',
+  'matrixParentId',
+  'rowsAffected',
+  'credits',
+  'assetExternalId',
+  'meta',
+  'tags',
+] as const;
+type NullableKey = (typeof NULLABLE)[number];
+const NULLS = Object.fromEntries(NULLABLE.map((k) => [k, b(',"' + k + '":null')])) as Record<
+  NullableKey,
+  Buffer
+>;
+const DEPENDENCIES_JSON = OP_NAMES.map((n) => b(JSON.stringify([n])));
+const META_JSON = OP_NAMES.map((n) => b(JSON.stringify({ node_id: `model.acme.${n}` })));
 
 export class Serializer {
   private readonly omit: boolean;
-  /** Per pipeline: the JSON of fields that never change between its runs. */
-  private readonly triggerCache = new Map<number, string>();
+  private readonly w = new ByteWriter();
+  private readonly rng = new QuickRng(0, 0, 0);
+  private readonly extPrefix: Buffer[] = [];
+  // Segment caches, indexed by small integers (no per-record key strings or closures).
+  private readonly trig: Buffer[] = [];
+  private readonly pHead: Buffer[] = [];
+  private readonly pStatus: Buffer[] = [];
+  private readonly pMid: Buffer[] = [];
+  private readonly pTail: Buffer[] = [];
+  private readonly tHead: Buffer[] = [];
+  private readonly tStatus: Buffer[] = [];
+  private readonly tParams: Buffer[] = [];
+  private readonly tDepends: Buffer[] = [];
+  private readonly oDescribe: Buffer[] = [];
+  private readonly oInteg: Buffer[] = [];
+  private readonly oCostA: Buffer[] = [];
+  private readonly oCostB: Buffer[] = [];
+  private readonly noCost: Buffer;
 
   constructor(
     private readonly world: World,
     optional: OptionalMode,
   ) {
     this.omit = optional === 'omit';
+    this.noCost = this.seg(COST_FIELDS.map((k): Field => [k, null]));
+  }
+
+  /** `,"k":v` for each field; null values omitted in `omit` mode (never pass required fields as null). */
+  private segStr(fields: Field[]): string {
+    let s = '';
+    for (const [k, v] of fields) {
+      if (v === null && this.omit) continue;
+      s += ',"' + k + '":' + (v ?? 'null');
+    }
+    return s;
+  }
+
+  private seg(fields: Field[]): Buffer {
+    return b(this.segStr(fields));
+  }
+
+  /** `,"key":null` (or nothing in omit mode). */
+  private null(w: ByteWriter, key: NullableKey): void {
+    if (!this.omit) w.bytes(NULLS[key]);
   }
 
   private nested(obj: Record<string, unknown>): string {
     if (!this.omit) return JSON.stringify(obj);
-    const clean: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(obj)) if (v !== null) clean[k] = v;
-    return JSON.stringify(clean);
+    return JSON.stringify(Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null)));
   }
 
-  private triggeredBy(i: number): string {
+  /** The record as a string (truth, filters). */
+  record(stream: StreamName, i: number, now: number): string {
+    const w = this.w;
+    w.reset();
+    this.write(w, stream, i, now);
+    return w.toString();
+  }
+
+  write(w: ByteWriter, stream: StreamName, i: number, now: number): void {
+    if (stream === 'pipeline_runs') this.pipelineRun(w, i, now);
+    else if (stream === 'task_runs') this.taskRun(w, i, now);
+    else this.operation(w, i);
+  }
+
+  private triggeredBy(i: number, p: PipelineDef): Buffer {
     const w = this.world;
-    const p = w.ws.pipelines[w.runs.pipeline.data[i]];
     const variant = (w.runs.flags.data[i] >> 1) & 7;
-    const cacheKey = p.idx * 8 + variant;
-    if (variant < 3) {
-      const hit = this.triggerCache.get(cacheKey);
-      if (hit) return hit;
-    }
-    const base: Record<string, unknown> = {
-      triggerType: TRIGGERS[variant],
-      integration: null,
-      scheduleName: null,
-      scheduleCron: null,
-      scheduleTimezone: null,
-      pipelineName: null,
-      pipelineId: null,
-      pipelineRunId: null,
-      userId: null,
-      runTaskIds: null,
-      runOperationIds: null,
-      continueDownstreamRun: null,
-      sensorName: null,
-      sensorRunId: null,
-      wildcardParent: null,
+    const build = (): Buffer => {
+      const base: Record<string, unknown> = {
+        triggerType: TRIGGERS[variant],
+        integration: null,
+        scheduleName: null,
+        scheduleCron: null,
+        scheduleTimezone: null,
+        pipelineName: null,
+        pipelineId: null,
+        pipelineRunId: null,
+        userId: null,
+        runTaskIds: null,
+        runOperationIds: null,
+        continueDownstreamRun: null,
+        sensorName: null,
+        sensorRunId: null,
+        wildcardParent: null,
+      };
+      if (variant === 0)
+        Object.assign(base, {
+          scheduleName: p.scheduleName,
+          scheduleCron: p.cron,
+          scheduleTimezone: 'UTC',
+        });
+      if (variant === 1) base.userId = plainUuid(w.seed, p.idx, 501);
+      if (variant === 3) {
+        Object.assign(base, {
+          sensorName: 'new_files_in_s3',
+          sensorRunId: plainUuid(w.seed, w.runKey(i), 502),
+          integration: 'AWS_S3',
+        });
+      }
+      if (variant === 4) {
+        const parent = w.ws.pipelines[(p.idx + 1) % w.ws.pipelines.length];
+        Object.assign(base, {
+          pipelineName: parent.name,
+          pipelineId: parent.id,
+          pipelineRunId: plainUuid(w.seed, w.runKey(i), 503),
+          continueDownstreamRun: true,
+          wildcardParent: false,
+        });
+      }
+      return b('[' + this.nested(base) + ']');
     };
-    if (variant === 0)
-      Object.assign(base, {
-        scheduleName: p.scheduleName,
-        scheduleCron: p.cron,
-        scheduleTimezone: 'UTC',
-      });
-    if (variant === 1) base.userId = plainUuid(w.seed, p.idx, 501);
-    if (variant === 3)
-      Object.assign(base, {
-        sensorName: 'new_files_in_s3',
-        sensorRunId: plainUuid(w.seed, w.runKey(i), 502),
-        integration: 'AWS_S3',
-      });
-    if (variant === 4) {
-      const parent = w.ws.pipelines[(p.idx + 1) % w.ws.pipelines.length];
-      Object.assign(base, {
-        pipelineName: parent.name,
-        pipelineId: parent.id,
-        pipelineRunId: plainUuid(w.seed, w.runKey(i), 503),
-        continueDownstreamRun: true,
-        wildcardParent: false,
-      });
-    }
-    const json = '[' + this.nested(base) + ']';
-    if (variant < 3) this.triggerCache.set(cacheKey, json);
-    return json;
+    // Scheduled, manual and webhook triggers are the same for every run of a pipeline.
+    if (variant >= 3) return build();
+    const k = p.idx * 8 + variant;
+    return this.trig[k] ?? (this.trig[k] = build());
   }
 
-  // Records of one run (and operations of one task) are usually adjacent: remember the last parent id.
-  private lastRun = -1;
-  private lastRunId = '';
-  private lastTask = -1;
-  private lastTaskId = '';
-
-  pipelineRunId(i: number): string {
-    if (i !== this.lastRun) {
-      this.lastRunId = encodeUuid(this.world.seed, KIND.pipelineRun, this.world.runKey(i));
-      this.lastRun = i;
-    }
-    return this.lastRunId;
-  }
-
-  taskRunId(i: number): string {
-    if (i !== this.lastTask) {
-      this.lastTaskId = encodeUuid(this.world.seed, KIND.taskRun, this.world.taskKey(i));
-      this.lastTask = i;
-    }
-    return this.lastTaskId;
-  }
-
-  pipelineRun(i: number, now: number): string {
+  private anomalies(i: number): string {
     const w = this.world;
     const r = w.runs;
-    const p = w.ws.pipelines[r.pipeline.data[i]];
-    const env = w.ws.environments[p.envIdx];
-    const status = w.runStatus(i, now);
+    const key = w.runKey(i);
+    const dur = Math.round((r.end.data[i] - r.started.data[i]) / 1e6) || 1;
+    const data = {
+      type: 'pipeline_duration_above_baseline',
+      percentage_above_baseline: 1 + (hash(w.seed, key, 601) % 100),
+      threshold_seconds: Math.round(dur / 1.6),
+      compared_runs: 10 + (hash(w.seed, key, 602) % 20),
+      observed_seconds: dur,
+    };
+    return JSON.stringify({ [plainUuid(w.seed, key, 603)]: { type: data.type, data } });
+  }
+
+  private isoField(w: ByteWriter, key: Buffer, us: number): void {
+    w.bytes(key);
+    writeIso(w, us);
+    w.byte(34);
+  }
+
+  private pipelineRun(w: ByteWriter, i: number, now: number): void {
+    const world = this.world;
+    const r = world.runs;
+    const p = world.ws.pipelines[r.pipeline.data[i]];
+    const status = world.runStatus(i, now);
     const done = now >= r.end.data[i];
     const anomaly = done && (r.flags.data[i] & 1) === 1;
-    const o = new Out(this.omit);
-    o.req('id', '"' + this.pipelineRunId(i) + '"');
-    o.req('pipelineId', '"' + p.id + '"');
-    o.req('pipelineName', p.nameJson);
-    o.req('accountId', '"' + w.ws.accountId + '"');
-    o.opt('envId', '"' + env.id + '"');
-    o.opt('envName', env.nameJson);
-    o.req('runStatus', '"' + PIPELINE_STATUSES[status] + '"');
-    o.opt('hasAnomalies', done ? String(anomaly) : null);
+    const head =
+      this.pHead[p.idx] ??
+      (this.pHead[p.idx] = b(
+        ',"pipelineId":"' +
+          p.id +
+          '","pipelineName":' +
+          p.nameJson +
+          ',"accountId":"' +
+          world.ws.accountId +
+          '"' +
+          this.segStr([
+            ['envId', q(world.ws.environments[p.envIdx].id)],
+            ['envName', world.ws.environments[p.envIdx].nameJson],
+          ]),
+      ));
+    const sk = status * 3 + (done ? (anomaly ? 2 : 1) : 0);
+    const statusSeg =
+      this.pStatus[sk] ??
+      (this.pStatus[sk] = b(
+        ',"runStatus":"' +
+          PIPELINE_STATUSES[status] +
+          '"' +
+          this.segStr([['hasAnomalies', done ? String(anomaly) : null]]),
+      ));
+    const mk = p.idx * 8 + status;
+    const mid =
+      this.pMid[mk] ??
+      (this.pMid[mk] = b(
+        ',"childPipelineRuns":[],"message":' +
+          q(PIPELINE_MESSAGES[PIPELINE_STATUSES[status]]) +
+          this.segStr([['pipelineVersionNumber', String(p.versionNumber)]]),
+      ));
+    const tail =
+      this.pTail[p.idx] ??
+      (this.pTail[p.idx] = this.seg([
+        ['branch', p.branchJson],
+        ['commit', q(p.commit)],
+        ['gitLink', p.gitLinkJson],
+        ['data', p.dataJson],
+      ]));
+    w.bytes(K.openId);
+    writeUuid(w, world.seed, KIND.pipelineRun, world.runKey(i));
+    w.bytes(K.q);
+    w.bytes(head);
+    w.bytes(statusSeg);
     if (anomaly) {
-      const dur = Math.round((r.end.data[i] - r.started.data[i]) / 1e6) || 1;
-      const data = {
-        type: 'pipeline_duration_above_baseline',
-        percentage_above_baseline: 1 + (hash(w.seed, w.runKey(i), 601) % 100),
-        threshold_seconds: Math.round(dur / 1.6),
-        compared_runs: 10 + (hash(w.seed, w.runKey(i), 602) % 20),
-        observed_seconds: dur,
-      };
-      o.opt(
-        'anomalies',
-        JSON.stringify({ [plainUuid(w.seed, w.runKey(i), 603)]: { type: data.type, data } }),
-      );
-    } else {
-      o.opt('anomalies', null);
-    }
-    o.req('triggeredBy', this.triggeredBy(i));
-    o.req('childPipelineRuns', '[]');
-    o.req('message', PIPELINE_MESSAGES_JSON[status]);
-    o.opt('pipelineVersionNumber', String(p.versionNumber));
-    o.req('createdAt', '"' + isoUs(r.created.data[i]) + '"');
-    o.req('updatedAt', '"' + isoUs(w.runUpdated(i, now)) + '"');
-    o.opt('completedAt', done ? '"' + isoUs(r.end.data[i]) + '"' : null);
-    o.opt('startedAt', now >= r.started.data[i] ? '"' + isoUs(r.started.data[i]) + '"' : null);
-    o.opt('branch', p.branchJson);
-    o.opt('commit', '"' + p.commit + '"');
-    o.opt('gitLink', p.gitLinkJson);
-    o.opt('data', p.dataJson);
-    return o.done();
+      w.bytes(K.anomaliesKey);
+      w.ascii(this.anomalies(i));
+    } else this.null(w, 'anomalies');
+    w.bytes(K.triggeredKey);
+    w.bytes(this.triggeredBy(i, p));
+    w.bytes(mid);
+    this.isoField(w, K.createdKey, r.created.data[i]);
+    w.ensure(64);
+    w.off--;
+    w.bytes(K.updatedKey);
+    writeIso(w, world.runUpdated(i, now));
+    w.byte(34);
+    if (done) this.isoField(w, K.completedKey, r.end.data[i]);
+    else this.null(w, 'completedAt');
+    if (now >= r.started.data[i]) this.isoField(w, K.startedKey, r.started.data[i]);
+    else this.null(w, 'startedAt');
+    w.bytes(tail);
+    w.byte(125);
   }
 
-  taskRun(i: number, now: number): string {
-    const w = this.world;
-    const t = w.tasks;
+  private taskRun(w: ByteWriter, i: number, now: number): void {
+    const world = this.world;
+    const t = world.tasks;
     const run = t.run.data[i];
-    const p = w.ws.pipelines[w.runs.pipeline.data[run]];
-    const def = p.taskBySlot[t.slot.data[i]];
-    const status = w.taskStatus(i, now);
-    const name = TASK_STATUSES[status];
-    const id = this.taskRunId(i);
+    const p = world.ws.pipelines[world.runs.pipeline.data[run]];
+    const slot = t.slot.data[i];
+    const def = p.taskBySlot[slot];
+    const status = world.taskStatus(i, now);
     const started = now >= t.running.data[i];
-    const o = new Out(this.omit);
-    o.req('id', '"' + id + '"');
-    o.req('pipelineRunId', '"' + this.pipelineRunId(run) + '"');
-    o.req('taskName', def.nameJson);
-    o.req('taskId', def.taskIdJson);
-    o.req('accountId', '"' + w.ws.accountId + '"');
-    o.req('pipelineId', '"' + p.id + '"');
-    o.req('integration', '"' + def.kind.integration + '"');
-    o.req('integrationJob', '"' + def.kind.job + '"');
-    o.req('status', '"' + name + '"');
-    o.opt('message', TASK_MESSAGES_JSON[status]);
-    o.opt('externalStatus', started ? EXTERNAL_STATUS_JSON[name] : null);
-    o.opt('externalMessage', status === TR.FAILED ? q('Job exited with code 1') : null);
-    o.opt('taskParameters', def.paramsJson);
-    o.opt('runParameters', '{}');
-    o.opt('connectionId', def.connectionId === null ? null : '"' + def.connectionId + '"');
-    o.opt(
-      'computeResourceId',
-      def.computeResourceId === null ? null : '"' + def.computeResourceId + '"',
-    );
-    o.opt(
-      'platformLink',
-      started
-        ? q(`https://app.getorchestra.io/pipeline-runs/${this.pipelineRunId(run)}/tasks/${id}`)
-        : null,
-    );
-    o.opt('numberOfAttempts', String(t.attempt.data[i]));
+    const dk = p.idx * 16 + slot;
+    const head =
+      this.tHead[dk] ??
+      (this.tHead[dk] = b(
+        ',"taskName":' +
+          def.nameJson +
+          ',"taskId":' +
+          def.taskIdJson +
+          ',"accountId":"' +
+          world.ws.accountId +
+          '","pipelineId":"' +
+          p.id +
+          '","integration":"' +
+          def.kind.integration +
+          '","integrationJob":"' +
+          def.kind.job +
+          '"',
+      ));
+    const sk = status * 2 + (started ? 1 : 0);
+    const statusSeg =
+      this.tStatus[sk] ??
+      (this.tStatus[sk] = b(
+        ',"status":"' +
+          TASK_STATUSES[status] +
+          '"' +
+          this.segStr([
+            ['message', q(TASK_MESSAGES[TASK_STATUSES[status]])],
+            ['externalStatus', started ? q(EXTERNAL_STATUS[TASK_STATUSES[status]]) : null],
+            ['externalMessage', status === TR.FAILED ? q('Job exited with code 1') : null],
+          ]),
+      ));
+    const params =
+      this.tParams[dk] ??
+      (this.tParams[dk] = this.seg([
+        ['taskParameters', def.paramsJson],
+        ['runParameters', '{}'],
+        ['connectionId', def.connectionId === null ? null : q(def.connectionId)],
+        ['computeResourceId', def.computeResourceId === null ? null : q(def.computeResourceId)],
+      ]));
+    const depends =
+      this.tDepends[dk] ?? (this.tDepends[dk] = this.seg([['dependsOn', def.dependsOnJson]]));
+    const runKey = world.runKey(run);
+    const taskKey = world.taskKey(i);
+    w.bytes(K.openId);
+    writeUuid(w, world.seed, KIND.taskRun, taskKey);
+    w.bytes(K.runIdKey);
+    writeUuid(w, world.seed, KIND.pipelineRun, runKey);
+    w.bytes(K.q);
+    w.bytes(head);
+    w.bytes(statusSeg);
+    w.bytes(params);
+    if (started) {
+      w.bytes(K.platformKey);
+      writeUuid(w, world.seed, KIND.pipelineRun, runKey);
+      w.bytes(K.tasksPath);
+      writeUuid(w, world.seed, KIND.taskRun, taskKey);
+      w.byte(34);
+    } else this.null(w, 'platformLink');
+    w.bytes(K.attemptsKey);
+    w.uint(t.attempt.data[i]);
     // A few task definitions run as matrix iterations under a parent task run.
-    o.opt('matrixParent', 'false');
-    o.opt(
-      'matrixParentId',
-      def.matrixChild ? '"' + plainUuid(w.seed, w.runKey(run), def.slot, 4005) + '"' : null,
-    );
-    o.req('createdAt', '"' + isoUs(t.created.data[i]) + '"');
-    o.req('updatedAt', '"' + isoUs(w.taskUpdated(i, now)) + '"');
-    o.opt('completedAt', now >= t.end.data[i] ? '"' + isoUs(t.end.data[i]) + '"' : null);
-    o.opt('startedAt', started ? '"' + isoUs(t.running.data[i]) + '"' : null);
-    o.opt('dependsOn', def.dependsOnJson);
-    return o.done();
+    w.bytes(K.matrixKey);
+    if (def.matrixChild) {
+      w.bytes(K.matrixIdKey);
+      w.ascii(plainUuid(world.seed, runKey, slot, 4005));
+      w.byte(34);
+    } else this.null(w, 'matrixParentId');
+    this.isoField(w, K.createdKey, t.created.data[i]);
+    w.off--;
+    w.bytes(K.updatedKey);
+    writeIso(w, world.taskUpdated(i, now));
+    w.byte(34);
+    if (now >= t.end.data[i]) this.isoField(w, K.completedKey, t.end.data[i]);
+    else this.null(w, 'completedAt');
+    if (started) this.isoField(w, K.startedKey, t.running.data[i]);
+    else this.null(w, 'startedAt');
+    w.bytes(depends);
+    w.byte(125);
   }
 
-  operation(i: number): string {
-    const w = this.world;
-    const op = w.ops;
+  private buildDescribe(
+    failed: boolean,
+    nameIdx: number,
+    statusCode: number,
+    opType: string,
+  ): Buffer {
+    const status = OPERATION_STATUSES[statusCode];
+    return b(
+      this.segStr([
+        ['message', failed ? q('Operation failed') : null],
+        ['operationName', q(OP_NAMES[nameIdx])],
+      ]) +
+        ',"operationStatus":"' +
+        status +
+        '","operationType":"' +
+        opType +
+        '"' +
+        this.segStr([
+          ['externalStatus', q(status.toLowerCase())],
+          ['externalDetail', failed ? q('SQL compilation error: invalid identifier') : null],
+        ]),
+    );
+  }
+
+  private operation(w: ByteWriter, i: number): void {
+    const world = this.world;
+    const op = world.ops;
     const task = op.task.data[i];
-    const run = w.tasks.run.data[task];
-    const p = w.ws.pipelines[w.runs.pipeline.data[run]];
-    const def = p.taskBySlot[w.tasks.slot.data[task]];
-    const opKey = w.opKey(i);
-    const rng = new QuickRng(w.seed, opKey, 701);
-    const status = OPERATION_STATUSES[op.status.data[i]];
+    const run = world.tasks.run.data[task];
+    const p = world.ws.pipelines[world.runs.pipeline.data[run]];
+    const slot = world.tasks.slot.data[task];
+    const def = p.taskBySlot[slot];
+    const dk = p.idx * 16 + slot;
+    const opKey = world.opKey(i);
+    const rng = this.rng.reseed(world.seed, opKey, 701);
+    const statusCode = op.status.data[i];
     const nameIdx = rng.int(0, OP_NAMES.length - 1);
+    const typeIdx = rng.int(0, def.kind.opTypes.length - 1);
+    const opType = def.kind.opTypes[typeIdx];
     const opName = OP_NAMES[nameIdx];
-    const opType = def.kind.opTypes[rng.int(0, def.kind.opTypes.length - 1)];
     const inserted = op.inserted.data[i];
     const startedAt = op.started.data[i];
     const costs = def.kind.costs;
-    const hasCost = costs !== null && op.status.data[i] !== OP.SKIPPED;
-    const creditsMicro = hasCost ? rng.int(1000, 2_000_000) : 0;
-    const credits = hasCost ? micros(creditsMicro) : null;
-    const cost = hasCost ? micros(creditsMicro * 3) : null;
-    const o = new Out(this.omit);
-    o.req('id', '"' + encodeUuid(w.seed, KIND.operation, opKey) + '"');
-    o.req('accountId', '"' + w.ws.accountId + '"');
-    o.req('pipelineRunId', '"' + this.pipelineRunId(run) + '"');
-    o.opt('taskRunId', '"' + this.taskRunId(task) + '"');
-    o.req('insertedAt', '"' + isoUs(inserted) + '"');
-    o.opt('message', op.status.data[i] === OP.FAILED ? '"Operation failed"' : null);
-    o.opt('operationName', OP_NAMES_JSON[nameIdx]);
-    o.req('operationStatus', '"' + status + '"');
-    o.req('operationType', '"' + opType + '"');
-    o.opt('externalStatus', '"' + status.toLowerCase() + '"');
-    o.opt(
-      'externalDetail',
-      op.status.data[i] === OP.FAILED ? '"SQL compilation error: invalid identifier"' : null,
+    const failed = statusCode === OP.FAILED;
+    const desc = ((dk * 16 + nameIdx) * 8 + statusCode) * 8 + typeIdx;
+    const describe =
+      this.oDescribe[desc] ??
+      (this.oDescribe[desc] = this.buildDescribe(failed, nameIdx, statusCode, opType));
+    const integ =
+      this.oInteg[dk] ??
+      (this.oInteg[dk] = this.seg([
+        ['integration', q(def.kind.integration)],
+        ['integrationJob', q(def.kind.job)],
+      ]));
+    w.bytes(K.openId);
+    writeUuid(w, world.seed, KIND.operation, opKey);
+    w.bytes(K.accountKey);
+    w.ascii(world.ws.accountId);
+    w.bytes(K.runIdKey);
+    writeUuid(w, world.seed, KIND.pipelineRun, world.runKey(run));
+    w.bytes(K.taskRunKey);
+    writeUuid(w, world.seed, KIND.taskRun, world.taskKey(task));
+    w.bytes(K.insertedKey);
+    writeIso(w, inserted);
+    w.byte(34);
+    w.bytes(describe);
+    w.bytes(K.externalIdKey);
+    // externalId(integration, opName, opKey), written without building the string.
+    const xk = dk * 16 + nameIdx;
+    w.bytes(
+      this.extPrefix[xk] ??
+        (this.extPrefix[xk] = b(def.kind.integration.toLowerCase() + '.' + opName + '.')),
     );
-    o.req('externalId', '"' + externalId(def.kind.integration, opName, opKey) + '"');
-    o.opt('integration', '"' + def.kind.integration + '"');
-    o.opt('integrationJob', '"' + def.kind.job + '"');
-    o.opt('startedAt', '"' + isoUs(startedAt) + '"');
-    o.opt('completedAt', '"' + isoUs(inserted) + '"');
-    o.req(
-      'dependencies',
-      opKey % 3 === 0 ? '[]' : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length],
-    );
-    o.opt('operationDuration', micros(inserted - startedAt));
-    o.opt('rowsAffected', opType === 'TEST' ? null : String(rng.int(0, 5_000_000)));
-    o.opt('cost', cost);
-    o.opt('credits', costs === 'Credits' ? credits : null);
-    o.opt('creditsLabel', hasCost && costs === 'Credits' ? '"Snowflake credits"' : null);
-    o.opt('currency', hasCost ? '"USD"' : null);
-    o.opt('finalCostAmount', cost);
-    o.opt(
-      'rawCostAmount',
-      !hasCost ? null : costs === 'Bytes' ? String(rng.int(1e6, 1e11)) : credits,
-    );
-    o.opt(
-      'rawCostLabel',
-      !hasCost ? null : costs === 'Bytes' ? '"bytes billed"' : '"credits used"',
-    );
-    o.opt('finalCostCurrency', hasCost ? '"USD"' : null);
-    o.opt('rawCostIntegration', hasCost ? '"' + def.kind.integration + '"' : null);
-    o.opt('rawCostUnits', hasCost ? '"' + costs + '"' : null);
-    o.opt('assetExternalId', opType === 'MATERIALISATION' ? '"analytics.' + opName + '"' : null);
-    o.opt('meta', rng.chance(0.3) ? META_JSON[nameIdx] : null);
-    o.opt('tags', rng.chance(0.5) ? '["daily"]' : null);
-    o.opt('canRerun', op.status.data[i] === OP.FAILED ? 'true' : 'false');
-    return o.done();
-  }
-
-  record(stream: 'pipeline_runs' | 'task_runs' | 'operations', i: number, now: number): string {
-    if (stream === 'pipeline_runs') return this.pipelineRun(i, now);
-    if (stream === 'task_runs') return this.taskRun(i, now);
-    return this.operation(i);
+    w.base36(opKey);
+    w.byte(34);
+    w.bytes(integ);
+    w.bytes(K.opStartedKey);
+    writeIso(w, startedAt);
+    w.bytes(K.opCompletedKey);
+    writeIso(w, inserted);
+    w.bytes(K.depsKey);
+    w.bytes(opKey % 3 === 0 ? K.empty : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length]);
+    w.bytes(K.durationKey);
+    w.micros(inserted - startedAt);
+    if (opType === 'TEST') this.null(w, 'rowsAffected');
+    else {
+      w.bytes(K.rowsKey);
+      w.uint(rng.int(0, 5_000_000));
+    }
+    if (costs !== null && statusCode !== OP.SKIPPED) {
+      const creditsMicro = rng.int(1000, 2_000_000);
+      w.bytes(K.costKey);
+      w.micros(creditsMicro * 3);
+      if (costs === 'Credits') {
+        w.bytes(K.creditsKey);
+        w.micros(creditsMicro);
+      } else this.null(w, 'credits');
+      w.bytes(
+        this.oCostA[dk] ??
+          (this.oCostA[dk] = this.seg([
+            ['creditsLabel', costs === 'Credits' ? '"Snowflake credits"' : null],
+            ['currency', '"USD"'],
+          ])),
+      );
+      w.bytes(K.finalKey);
+      w.micros(creditsMicro * 3);
+      w.bytes(K.rawKey);
+      if (costs === 'Bytes') w.uint(rng.int(1e6, 1e11));
+      else w.micros(creditsMicro);
+      w.bytes(
+        this.oCostB[dk] ??
+          (this.oCostB[dk] = this.seg([
+            ['rawCostLabel', costs === 'Bytes' ? '"bytes billed"' : '"credits used"'],
+            ['finalCostCurrency', '"USD"'],
+            ['rawCostIntegration', q(def.kind.integration)],
+            ['rawCostUnits', q(costs)],
+          ])),
+      );
+    } else w.bytes(this.noCost);
+    if (opType === 'MATERIALISATION') {
+      w.bytes(K.assetKey);
+      w.ascii(opName);
+      w.byte(34);
+    } else this.null(w, 'assetExternalId');
+    if (rng.chance(0.3)) {
+      w.bytes(K.metaKey);
+      w.bytes(META_JSON[nameIdx]);
+    } else this.null(w, 'meta');
+    if (rng.chance(0.5)) w.bytes(K.tagsDaily);
+    else this.null(w, 'tags');
+    w.bytes(failed ? K.rerunTrue : K.rerunFalse);
   }
 }

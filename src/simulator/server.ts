@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import { StreamName } from './constants';
+import { ByteWriter } from './bytes';
 import { Engine } from './engine';
 import { FaultDecision, FaultInjector, RateLimiter, retryAfterHeader } from './faults';
 import { Observer } from './observe';
@@ -25,6 +26,8 @@ export interface SimState {
   world: World;
   engine: Engine;
   serializer: Serializer;
+  /** Page buffers, reused once the response has been handed to the socket (fresh large buffers cost page faults). */
+  writers: ByteWriter[];
   faults: FaultInjector;
   limiter: RateLimiter;
   observer: Observer;
@@ -46,10 +49,10 @@ function sendJson(
   s: SimState,
   res: http.ServerResponse,
   status: number,
-  body: string,
+  body: string | Buffer,
   extra: Record<string, string> = {},
 ): void {
-  const buf = Buffer.from(body, 'utf8');
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, {
     'Content-Type': 'application/json',
     'Content-Length': buf.length,
@@ -181,7 +184,7 @@ function serveList(
   const slow = d.slow ? 'slow' : undefined;
   const reply = (
     status: number,
-    body: string,
+    body: string | Buffer,
     extra: Record<string, string> = {},
     fault = slow,
   ): void => {
@@ -241,18 +244,22 @@ function serveList(
     route.runId,
   );
   if (isApiError(q)) return replyError(q, reply);
-  const body = buildPage(s, q, now, d);
+  const w = s.writers.pop() ?? new ByteWriter(1 << 18);
+  res.once('close', () => {
+    if (s.writers.length < 64) s.writers.push(w);
+  });
+  const body = buildPage(s, w, q, now, d);
   if (d.fault === 'truncated') {
-    const cut = body.slice(0, Math.max(1, Math.floor(body.length * (0.3 + 0.6 * d.u))));
+    const cut = body.subarray(0, Math.max(1, Math.floor(body.length * (0.3 + 0.6 * d.u))));
     return reply(200, cut, {}, 'truncated');
   }
   if (d.fault === 'reset') {
     res.writeHead(200, {
       'Content-Type': 'application/json',
-      'Content-Length': Buffer.byteLength(body),
+      'Content-Length': body.length,
       Date: s.clock.now().toUTCString(),
     });
-    res.write(body.slice(0, Math.max(1, Math.floor(body.length * d.u * 0.8))));
+    res.write(body.subarray(0, Math.max(1, Math.floor(body.length * d.u * 0.8))));
     setImmediate(() => res.socket?.destroy());
     return finish(200, 'reset');
   }
@@ -265,8 +272,14 @@ function replyError(e: ApiError, reply: (status: number, body: string) => void):
   reply(e.status, JSON.stringify(e.body));
 }
 
-/** The envelope for one page, with the page-level faults applied. */
-function buildPage(s: SimState, q: ListQuery, now: number, d: FaultDecision): string {
+/** The envelope for one page, with the page-level faults applied, as bytes (see bytes.ts). */
+function buildPage(
+  s: SimState,
+  w: ByteWriter,
+  q: ListQuery,
+  now: number,
+  d: FaultDecision,
+): Buffer {
   const ids = s.engine.match(q, now);
   if (d.fault === 'shift') {
     const prev = s.shifts.get(q.key) ?? 0;
@@ -278,11 +291,21 @@ function buildPage(s: SimState, q: ListQuery, now: number, d: FaultDecision): st
   const at = (j: number): number => (j < shift ? ids[j] : ids[j - shift]);
   const start = (q.page - 1) * q.pageSize;
   const end = Math.min(total, start + q.pageSize);
-  const parts: string[] = [];
+  w.reset();
+  w.ascii(`{"page":${q.page},"pageSize":${q.pageSize},"total":${total},"results":[`);
   if (!(d.fault === 'emptyPage' && start < total)) {
-    if (d.fault === 'duplicate' && start > 0 && start <= total)
-      parts.push(s.serializer.record(q.stream, at(start - 1), now));
-    for (let j = start; j < end; j++) parts.push(s.serializer.record(q.stream, at(j), now));
+    let first = true;
+    if (d.fault === 'duplicate' && start > 0 && start <= total) {
+      s.serializer.write(w, q.stream, at(start - 1), now);
+      first = false;
+    }
+    for (let j = start; j < end; j++) {
+      if (!first) w.byte(44);
+      first = false;
+      s.serializer.write(w, q.stream, at(j), now);
+    }
   }
-  return `{"page":${q.page},"pageSize":${q.pageSize},"total":${total},"results":[${parts.join(',')}]}`;
+  w.byte(93);
+  w.byte(125);
+  return w.buf.subarray(0, w.off);
 }
