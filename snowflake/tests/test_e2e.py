@@ -22,15 +22,20 @@ from support.simulator import Simulator
 START = "2026-06-01T00:00:00Z"
 DAYS = 14
 EVERY_HOURS = 12
-WINDOW_FIELD = {"pipeline_runs": "createdAt", "task_runs": "createdAt", "operations": "insertedAt"}
+# What the simulated API filters windows on (API.md, unknown 1): creation or last update.
+WINDOW_FIELDS = {
+    "created": {"pipeline_runs": "createdAt", "task_runs": "createdAt", "operations": "insertedAt"},
+    "updated": {"pipeline_runs": "updatedAt", "task_runs": "updatedAt", "operations": "insertedAt"},
+}
 
 
 def ts(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+@pytest.mark.parametrize("window_field", list(WINDOW_FIELDS))
 def test_fourteen_hostile_days_end_with_every_row_present_and_current(
-    app: FakeSnowflake, monkeypatch: pytest.MonkeyPatch
+    app: FakeSnowflake, monkeypatch: pytest.MonkeyPatch, window_field: str
 ) -> None:
     started = time.monotonic()
     # Every hostile fault stays on. Only real waiting is skipped, as time is simulated: the
@@ -41,7 +46,7 @@ def test_fourteen_hostile_days_end_with_every_row_present_and_current(
     monkeypatch.setattr(client, "pause", waits.append)
     with Simulator(
         "--scenario", "hostile", "--clock", "manual", "--start", START, "--seed", "42", "--records", "1500",
-        "--hang-ms", "200", "--slow-ms", "20", "--rate-limit", "0",
+        "--hang-ms", "200", "--slow-ms", "20", "--rate-limit", "0", "--window-field", window_field,
     ) as sim:
         handlers.set_api_key(app.session, sim.api_key)
         for name, value in {
@@ -69,7 +74,7 @@ def test_fourteen_hostile_days_end_with_every_row_present_and_current(
         report = []
         for stream in STREAMS:
             cursor = ts(final["streams"][stream]["cursor"])
-            field = WINDOW_FIELD[stream]
+            field = WINDOW_FIELDS[window_field][stream]
             served = [r for r in sim.truth(stream) if first_from <= ts(r[field]) <= cursor]
             everything = {r["id"]: record_of(r, stream) for r in sim.truth(stream, include_superseded=True)}
             rows = {r[0]: tuple(r) for r in app.query(f"SELECT {select_list(stream)} FROM public.{stream}")}
@@ -85,7 +90,8 @@ def test_fourteen_hostile_days_end_with_every_row_present_and_current(
             assert len(served) > 100, f"{stream}: too little data to prove anything ({len(served)})"
         faults = stats.get("byFault", {})
         print(
-            f"\n{loads + 1} loads over {DAYS} simulated days, {failures} gave up and were resumed, "
+            f"\nwindow field {window_field}: {loads + 1} loads over {DAYS} simulated days, "
+            f"{failures} gave up and were resumed, "
             f"{requests + final['requests']} requests, faults served {faults}, {len(waits)} retry waits "
             f"({sum(waits):.0f} s skipped), "
             f"{time.monotonic() - started:.0f} s\n" + "\n".join(report)
