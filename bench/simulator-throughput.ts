@@ -21,13 +21,21 @@ function arg(name: string, def: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 }
 
-function procStat(pid: number): { cpuS: number; rssMb: number; hwmMb: number } {
+function procStat(pid: number): {
+  cpuS: number;
+  userS: number;
+  sysS: number;
+  rssMb: number;
+  hwmMb: number;
+} {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
+  const userS = Number(fields[11]) / 100;
+  const sysS = Number(fields[12]) / 100;
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { cpuS: ticks / 100, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  return { cpuS: ticks / 100, userS, sysS, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
 }
 
 function request(agent: http.Agent, url: string): Promise<{ status: number; body: string }> {
@@ -100,6 +108,7 @@ async function main(): Promise<void> {
   let next = 0;
   let errors = 0;
   const started = Date.now();
+  const clientBefore = process.cpuUsage();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (Date.now() < deadline) {
@@ -112,6 +121,8 @@ async function main(): Promise<void> {
     }),
   );
   const wallS = (Date.now() - started) / 1000;
+  const cu = process.cpuUsage(clientBefore);
+  const clientCpu = (cu.user + cu.system) / 1e6;
   const after = procStat(pid);
   child.kill('SIGTERM');
   agent.destroy();
@@ -126,6 +137,9 @@ async function main(): Promise<void> {
     wall_s: wallS,
     pages_per_s: Math.round(pages / wallS),
     simulator_cpu_s: simCpu,
+    simulator_user_s: Math.round((after.userS - before.userS) * 100) / 100,
+    simulator_sys_s: Math.round((after.sysS - before.sysS) * 100) / 100,
+    client_cpu_s: Math.round(clientCpu * 100) / 100,
     pages_per_simulator_cpu_s: Math.round(pages / simCpu),
     mb_per_s: Math.round(bytes / wallS / 1e6),
     simulator_rss_mb: Math.round(after.rssMb),

@@ -45,13 +45,14 @@ export class ByteWriter {
   bytes(b: Buffer): void {
     const n = b.length;
     this.ensure(n);
-    if (n < 48) {
+    if (n < 16) {
       const buf = this.buf;
       let o = this.off;
       for (let i = 0; i < n; i++) buf[o++] = b[i];
       this.off = o;
     } else {
-      b.copy(this.buf, this.off);
+      // TypedArray#set is a plain memcpy (Buffer#copy checks its arguments first).
+      this.buf.set(b, this.off);
       this.off += n;
     }
   }

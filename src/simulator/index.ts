@@ -98,8 +98,10 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
   const truth = (stream: StreamName, o: { includeSuperseded?: boolean } = {}): ApiRecord[] => {
     if (!STREAMS.includes(stream))
       throw new VError('unknown stream "%s": use one of %s', stream, STREAMS.join(', '));
-    const now = clock.nowUs();
-    world.ensure(now);
+    const exact = clock.nowUs();
+    world.ensure(exact);
+    // The same instant the list endpoints evaluate (whole seconds on the wall clock).
+    const now = clock.mode === 'wall' ? Math.floor(exact / 1e6) * 1e6 : exact;
     const key = world.createdKey(stream);
     const out: ApiRecord[] = [];
     for (const i of world.order[stream]) {

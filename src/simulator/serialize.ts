@@ -29,6 +29,28 @@ export function externalId(integration: string, opName: string, opKey: number): 
   return integration.toLowerCase() + '.' + opName + '.' + opKey.toString(36);
 }
 
+/** OperationType enum values, for integer segment keys. */
+const OP_TYPES = [
+  'AGGREGATION',
+  'ANALYSIS',
+  'DEPLOY',
+  'INGESTION',
+  'ITERATOR',
+  'MATERIALISATION',
+  'OPERATION',
+  'QUERY',
+  'REFRESH',
+  'REVERSE_ETL',
+  'SEED',
+  'SNAPSHOT',
+  'SOURCE',
+  'TEST',
+  'TEST_GROUP',
+  'TRIGGER',
+  'UNKNOWN',
+];
+const OP_TYPE_INDEX: Record<string, number> = Object.fromEntries(OP_TYPES.map((t, i) => [t, i]));
+
 const TRIGGERS = ['SCHEDULED', 'MANUAL', 'WEBHOOK', 'SENSOR', 'TRIGGER_EVENT'];
 const COST_FIELDS = [
   'cost',
@@ -104,21 +126,21 @@ export class Serializer {
   private readonly omit: boolean;
   private readonly w = new ByteWriter();
   private readonly rng = new QuickRng(0, 0, 0);
-  private readonly extPrefix: Buffer[] = [];
+  private readonly extPrefix: Buffer[];
   // Segment caches, indexed by small integers (no per-record key strings or closures).
-  private readonly trig: Buffer[] = [];
-  private readonly pHead: Buffer[] = [];
-  private readonly pStatus: Buffer[] = [];
-  private readonly pMid: Buffer[] = [];
-  private readonly pTail: Buffer[] = [];
-  private readonly tHead: Buffer[] = [];
-  private readonly tStatus: Buffer[] = [];
-  private readonly tParams: Buffer[] = [];
-  private readonly tDepends: Buffer[] = [];
-  private readonly oDescribe: Buffer[] = [];
-  private readonly oInteg: Buffer[] = [];
-  private readonly oCostA: Buffer[] = [];
-  private readonly oCostB: Buffer[] = [];
+  private readonly trig: Buffer[];
+  private readonly pHead: Buffer[];
+  private readonly pStatus: Buffer[];
+  private readonly pMid: Buffer[];
+  private readonly pTail: Buffer[];
+  private readonly tHead: Buffer[];
+  private readonly tStatus: Buffer[];
+  private readonly tParams: Buffer[];
+  private readonly tDepends: Buffer[];
+  private readonly oDescribe: Buffer[];
+  private readonly oInteg: Buffer[];
+  private readonly oCostA: Buffer[];
+  private readonly oCostB: Buffer[];
   private readonly noCost: Buffer;
 
   constructor(
@@ -126,6 +148,23 @@ export class Serializer {
     optional: OptionalMode,
   ) {
     this.omit = optional === 'omit';
+    // Preallocated: arrays indexed far beyond their length fall back to slow dictionary elements.
+    const perPipeline = Math.max(1, world.ws.pipelines.length);
+    const perTask = perPipeline * 16;
+    this.extPrefix = new Array<Buffer>(perTask * 16);
+    this.trig = new Array<Buffer>(perPipeline * 8);
+    this.pHead = new Array<Buffer>(perPipeline);
+    this.pStatus = new Array<Buffer>(32);
+    this.pMid = new Array<Buffer>(perPipeline * 8);
+    this.pTail = new Array<Buffer>(perPipeline);
+    this.tHead = new Array<Buffer>(perTask);
+    this.tStatus = new Array<Buffer>(32);
+    this.tParams = new Array<Buffer>(perTask);
+    this.tDepends = new Array<Buffer>(perTask);
+    this.oDescribe = new Array<Buffer>(OP_NAMES.length * 8 * OP_TYPES.length * 2);
+    this.oInteg = new Array<Buffer>(perTask);
+    this.oCostA = new Array<Buffer>(perTask);
+    this.oCostB = new Array<Buffer>(perTask);
     this.noCost = this.seg(COST_FIELDS.map((k): Field => [k, null]));
   }
 
@@ -447,7 +486,8 @@ export class Serializer {
     const startedAt = op.started.data[i];
     const costs = def.kind.costs;
     const failed = statusCode === OP.FAILED;
-    const desc = ((dk * 16 + nameIdx) * 8 + statusCode) * 8 + typeIdx;
+    const desc =
+      ((nameIdx * 8 + statusCode) * OP_TYPES.length + OP_TYPE_INDEX[opType]) * 2 + (failed ? 1 : 0);
     const describe =
       this.oDescribe[desc] ??
       (this.oDescribe[desc] = this.buildDescribe(failed, nameIdx, statusCode, opType));
