@@ -5,6 +5,8 @@ Scalar functions (not procedures), so the seed README's examples work as written
 Each returns one raw API page (the API's camelCase envelope). `per_page` is sent as `page_size`
 (the API ignores `per_page`) and capped at 100; a time window is always sent (default: the 7 days
 the API keeps). Errors raise; they are never returned as a success payload.
+A UDF cannot read tables, so these use the default api_url and no account_id whatever the settings;
+the load procedures honour both.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from .client import ClientOptions, OrchestraClient
 from .errors import config_error
+from .handlers import api_key
 from .normalize import iso_z
 from .schema import STREAMS
 from .windows import MAX_WINDOW, retention_start
@@ -34,8 +37,6 @@ def fetch_page(
     if per_page is None or int(per_page) != per_page or int(per_page) < 1:
         raise config_error(f"per_page must be a whole number from 1 to {MAX_PAGE_SIZE} (got {per_page!r}).")
     if options is None:
-        from .handlers import api_key
-
         options = ClientOptions(api_key=api_key(), max_attempts=4, retry_budget_s=60.0)
     client = OrchestraClient(options)
     try:

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .normalize import iso_z
+
 HOUR = timedelta(hours=1)
 RETENTION = timedelta(days=7)
 # Stay inside retention, so the oldest window does not shrink while it is read.
@@ -24,8 +26,6 @@ class Window:
     end: datetime
 
     def label(self) -> str:
-        from .normalize import iso_z
-
         return f"{iso_z(self.start)} -> {iso_z(self.end)}"
 
 
