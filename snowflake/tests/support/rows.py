@@ -37,16 +37,7 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def _without_simulator_defect(value: Any) -> Any:
-    """Simulator defect (reported to the lead; the connector's soak test skips the whole field for
-    the same reason): serialize.ts caches `triggeredBy` per (pipeline, variant), so for sensor
-    triggers the served `sensorRunId` and the ground truth's disagree. Only that key is ignored."""
-    if isinstance(value, list):
-        return [{k: v for k, v in x.items() if k != "sensorRunId"} if isinstance(x, dict) else x for x in value]
-    return value
-
-
-def comparable(value: Any, kind: str, name: str = "", lenient: bool = True) -> Any:
+def comparable(value: Any, kind: str, lenient: bool = True) -> Any:
     """One representation for a record value and the column value it became."""
     if value is None:
         return None
@@ -57,8 +48,6 @@ def comparable(value: Any, kind: str, name: str = "", lenient: bool = True) -> A
         parsed = json.loads(value) if isinstance(value, str) else value
         if not lenient:
             return None if parsed is None else json.dumps(parsed, sort_keys=True)
-        if name == "triggered_by":
-            parsed = _without_simulator_defect(parsed)
         return None if parsed is None else json.dumps(_without_nulls(parsed), sort_keys=True)
     if kind == "integer":
         return int(value)
@@ -69,13 +58,14 @@ def comparable(value: Any, kind: str, name: str = "", lenient: bool = True) -> A
 
 def differences(stream: str, record: dict[str, Any], row: tuple[Any, ...], lenient: bool = True) -> list[str]:
     """Field-by-field differences between a stream record and its table row (select_list order).
-    `lenient` (comparisons with the simulator's ground truth) treats omitted and null nested keys
-    alike and skips the simulator's sensorRunId defect; strict compares JSON exactly."""
+    `lenient` (comparisons with the simulator's ground truth, which always has every nested key)
+    treats omitted and null nested keys alike, as the API may send either; strict compares JSON
+    exactly (the parity test: both runtimes read the same pages)."""
     out = []
     known = set()
     for i, (name, kind, _) in enumerate(columns(stream)):
         known.add(name)
-        a, b = comparable(record.get(name), kind, name, lenient), comparable(row[i], kind, name, lenient)
+        a, b = comparable(record.get(name), kind, lenient), comparable(row[i], kind, lenient)
         if a != b:
             out.append(f"{record.get('id')}.{name}: record {record.get(name)!r} != row {row[i]!r}")
     extras = {k: v for k, v in record.items() if k not in known}
