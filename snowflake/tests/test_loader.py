@@ -103,7 +103,7 @@ def test_a_cursor_older_than_the_retention_warns_how_many_hours_are_lost(app: Fa
 
 def test_sql_statements_per_load_depend_on_windows_not_on_records() -> None:
     counts = {}
-    for records in ("300", "3000"):
+    for records in ("200", "2000"):
         with Simulator("--scenario", "calm", "--clock", "manual", "--start", START, "--records", records) as s:
             fresh = FakeSnowflake(database=f"APP_{records}")
             try:
@@ -113,8 +113,8 @@ def test_sql_statements_per_load_depend_on_windows_not_on_records() -> None:
                 counts[records] = (summary["sql_statements"], summary["rows_merged"])
             finally:
                 fresh.close()
-    assert counts["3000"][1] > 5 * counts["300"][1]
-    assert counts["3000"][0] == counts["300"][0], counts
+    assert counts["2000"][1] > 5 * counts["200"][1]
+    assert counts["2000"][0] == counts["200"][0], counts
 
 
 def test_a_failed_stream_is_recorded_and_raised_while_the_others_still_load(app: FakeSnowflake, sim: Simulator) -> None:
@@ -163,7 +163,8 @@ def test_set_api_key_refuses_what_cannot_be_a_key(app: FakeSnowflake, key: str) 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [("lookback_hours", "200", "lookback_hours = '200' is not valid"), ("colour", "red", "Unknown setting 'colour'"),
-     ("start_date", "yesterday", "ISO 8601"), ("account_id", "123", "UUID")],
+     ("start_date", "yesterday", "ISO 8601"), ("account_id", "123", "UUID"),
+     ("environments", "production", "comma list of UUIDs")],
 )
 def test_a_bad_setting_is_refused_naming_the_setting(app: FakeSnowflake, name: str, value: str, message: str) -> None:
     with pytest.raises(OrchestraError, match=message):
@@ -190,3 +191,18 @@ def test_enable_schedule_needs_the_approval_and_a_working_key_then_resumes_the_t
     with pytest.raises(OrchestraError, match="401"):
         handlers.enable_schedule(app.session, "0 * * * *")
     assert task["state"] == "suspended"
+
+
+def test_pipeline_and_environment_filters_reach_the_api_and_limit_the_rows(app: FakeSnowflake, sim: Simulator) -> None:
+    info = sim.control("GET", "/_sim/info")
+    pipeline = info["pipelines"][0]["id"]
+    environment = info["environments"][0]["id"]
+    configure(app, sim, pipeline_ids=pipeline, environments=environment)
+    handlers.load_pipeline_runs(app.session)
+    handlers.load_task_runs(app.session)
+    runs = [q for q in sent(sim, "pipeline_runs") if q["page_size"] != "1"]  # not the connection check
+    assert runs and all(q.get("pipeline_ids") == pipeline and q.get("environments") == environment for q in runs)
+    tasks = [q for q in sent(sim, "task_runs") if q["page_size"] != "1"]
+    assert tasks and all(q.get("pipeline_ids") == pipeline and "environments" not in q for q in tasks)
+    rows = app.query("SELECT DISTINCT pipeline_id, env_id FROM public.pipeline_runs")
+    assert rows and all(r == (pipeline, environment) for r in rows), rows

@@ -55,8 +55,13 @@ def _date(text: str) -> datetime | None:
     return parsed
 
 
-def _list(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
+def _uuid_list(text: str) -> list[str]:
+    """The API filters by ids (UUIDs, per the OpenAPI); a name here would silently match nothing."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    bad = [item for item in items if not _UUID.match(item)]
+    if bad:
+        raise ValueError(f"a comma list of UUIDs such as 3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b (not {bad[0]!r})")
+    return items
 
 
 def _bool(text: str) -> bool:
@@ -79,8 +84,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "requests_per_minute": ("40", _int(1, 100000), "client-side request budget, retries included"),
     "request_timeout_seconds": ("60", _int(1, 600), "a request that takes longer is retried"),
     "retry_budget_seconds": ("600", _int(0, 3600), "total time one load may wait on retries"),
-    "pipeline_ids": ("", _list, "comma list: only these pipelines (pipeline and task runs)"),
-    "environments": ("", _list, "comma list: only these environments (pipeline runs)"),
+    "pipeline_ids": ("", _uuid_list, "comma list of pipeline ids: only these pipelines (pipeline and task runs)"),
+    "environments": ("", _uuid_list, "comma list of environment ids: only these environments (pipeline runs)"),
     "include_superseded": ("false", _bool, "also read earlier attempts of retried task runs"),
 }
 
