@@ -1,3 +1,5 @@
+import VError from 'verror';
+
 import {
   AirbyteCatalogMessage,
   AirbyteConfiguredCatalog,
@@ -5,12 +7,10 @@ import {
   AirbyteConnectionStatusMessage,
   AirbyteLogger,
   AirbyteMessage,
-  AirbyteSourceBase,
+  AirbyteSource,
   AirbyteSpec,
   AirbyteState,
-} from 'faros-airbyte-cdk';
-import VError from 'verror';
-
+} from './cdk';
 import { OrchestraClient } from './client/client';
 import { Sleep } from './client/budget';
 import { CHECK_RETRY, RetryOptions } from './client/retry';
@@ -32,21 +32,17 @@ export interface SourceOptions {
 }
 
 /** Orchestra source: spec, check, discover, read; the work lives in client/, streams/, protocol/. */
-export class OrchestraSource extends AirbyteSourceBase<OrchestraConfig> {
+export class OrchestraSource extends AirbyteSource<OrchestraConfig> {
   readonly clock: ServerClock;
   private client?: OrchestraClient;
   lastRead?: ReadSummary;
 
   constructor(
-    logger: AirbyteLogger,
+    private readonly logger: AirbyteLogger,
     private readonly options: SourceOptions = {},
   ) {
-    super(logger);
+    super();
     this.clock = options.clock ?? new ServerClock();
-  }
-
-  get type(): string {
-    return 'orchestra';
   }
 
   async spec(): Promise<AirbyteSpec> {
@@ -101,7 +97,7 @@ export class OrchestraSource extends AirbyteSourceBase<OrchestraConfig> {
   }
 
   /** `check` validates the config first: a bad field is a FAILED status naming the field. */
-  override async check(rawConfig: unknown): Promise<AirbyteConnectionStatusMessage> {
+  async check(rawConfig: unknown): Promise<AirbyteConnectionStatusMessage> {
     let config: OrchestraConfig;
     try {
       config = parseConfig(rawConfig);
@@ -122,8 +118,8 @@ export class OrchestraSource extends AirbyteSourceBase<OrchestraConfig> {
     });
   }
 
-  /** Built here: the CDK's discover adds `__faros_*` fields to the schemas. */
-  override async discover(config: OrchestraConfig): Promise<AirbyteCatalogMessage> {
+  /** The catalog: the three streams with their schemas, primary key and cursor. */
+  async discover(config: OrchestraConfig): Promise<AirbyteCatalogMessage> {
     return new AirbyteCatalogMessage({
       streams: this.streams(config).map((s) => s.asAirbyteStream()),
     });
@@ -133,7 +129,7 @@ export class OrchestraSource extends AirbyteSourceBase<OrchestraConfig> {
    * A sync: validate the catalog and state, one authenticated request (credentials, server clock),
    * then every configured stream through the engine. Throws StreamsFailed when a stream failed.
    */
-  override async *read(
+  async *read(
     config: OrchestraConfig,
     _redactedConfig: unknown,
     catalog: AirbyteConfiguredCatalog,

@@ -28,6 +28,8 @@ export interface Page {
   pageSize: number;
   total: number;
   results: ApiRecord[];
+  /** The body's bytes as received: lets the stream encoder reuse the API's own value bytes. */
+  body?: Buffer;
 }
 
 export interface Log {
@@ -93,11 +95,14 @@ export class OrchestraClient {
       baseURL: options.baseUrl,
       headers,
       timeout: options.timeoutMs,
-      responseType: 'text',
-      // Parse ourselves: a body that is not the JSON envelope must be detected, not guessed at.
+      // Raw bytes, parsed here: a body that is not the JSON envelope must be detected, not
+      // guessed at, and the bytes are reused to write records.
+      responseType: 'arraybuffer',
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
       maxRedirects: 0,
+      // axios looks the proxy environment up on every request; skip that when none is set.
+      ...(hasProxyEnv() ? {} : { proxy: false as const }),
       httpAgent: this.agents[0],
       httpsAgent: this.agents[1],
     });
@@ -142,15 +147,16 @@ export class OrchestraClient {
   }
 
   private async attempt(url: string): Promise<Page | Failure> {
-    let res: AxiosResponse<string>;
+    let res: AxiosResponse<Buffer>;
     try {
-      res = await this.http.get<string>(url);
+      res = await this.http.get<Buffer>(url);
     } catch (err) {
       return { kind: 'network', code: (err as { code?: string }).code };
     }
     const date = res.headers['date'];
     this.options.clock.observe(typeof date === 'string' ? date : undefined);
-    const body = typeof res.data === 'string' ? res.data : String(res.data ?? '');
+    const bytes = Buffer.isBuffer(res.data) ? res.data : Buffer.from(res.data ?? '');
+    const body = bytes.toString('utf8');
     if (res.status < 200 || res.status >= 300) {
       const retryAfter = res.headers['retry-after'];
       return {
@@ -163,7 +169,9 @@ export class OrchestraClient {
         ),
       };
     }
-    return parseEnvelope(body, String(res.headers['content-type'] ?? ''));
+    const page = parseEnvelope(body, String(res.headers['content-type'] ?? ''));
+    if (!('kind' in page)) page.body = bytes;
+    return page;
   }
 
   /** Milliseconds to wait before the next attempt, or undefined to give up now. */
@@ -191,6 +199,10 @@ export class OrchestraClient {
         return malformedError(failure.reason, failure.html, ctx, baseUrl, attempts);
     }
   }
+}
+
+function hasProxyEnv(): boolean {
+  return ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'].some((k) => !!process.env[k]);
 }
 
 function summarise(failure: Failure): string {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { AirbyteLogger, AirbyteLogLevel, AirbyteMessage, AirbyteState } from 'faros-airbyte-cdk';
+import { AirbyteLogger, AirbyteLogLevel, AirbyteMessage, AirbyteState } from '../cdk';
 
 import { makeRedactor } from '../client/errors';
 import { OrchestraConfig, parseConfig } from '../config';
@@ -8,7 +8,7 @@ import type { OrchestraSource } from '../source';
 import { readJsonFile } from './files';
 import { connectionStatus, errorTrace } from './messages';
 import { Output } from './output';
-import { ObjectMessage, SerialisedLines, StreamsFailed } from './read';
+import { ObjectMessage, RecordBytes, SerialisedLines, StreamsFailed } from './read';
 
 const LEVEL_ORDER: Record<string, number> = {
   TRACE: 0,
@@ -42,7 +42,9 @@ export class ConnectorLogger extends AirbyteLogger {
 }
 
 export function emit(out: Output, msg: AirbyteMessage): void {
-  if (msg instanceof SerialisedLines) {
+  if (msg instanceof RecordBytes) {
+    out.recordBytes(msg.bytes);
+  } else if (msg instanceof SerialisedLines) {
     if (msg.type === 'RECORD') out.recordLine(msg.text);
     else out.rawLine(msg.text);
   } else if (msg instanceof ObjectMessage) {

@@ -4,12 +4,6 @@ import { FailureType } from '../errors';
 
 export type StreamStatus = 'STARTED' | 'RUNNING' | 'COMPLETE' | 'INCOMPLETE';
 
-export function recordLine(stream: string, data: object, emittedAt: number): string {
-  return `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":${JSON.stringify(
-    data,
-  )},"emitted_at":${emittedAt}}}`;
-}
-
 /**
  * A per-stream STATE. recordCount counts the stream's records since its previous STATE, written
  * with a decimal point as the protocol asks (it is a double on the platform side).

@@ -1,16 +1,17 @@
 import { Writable } from 'stream';
 
-/** Output chunks are at most this big before they are handed to the stream. */
-const CHUNK_BYTES = 64 * 1024;
+/** Output chunks are at most about this big before they are handed to the stream. */
+const CHUNK_BYTES = 256 * 1024;
 
 /**
- * One Airbyte message per line on stdout, and nothing else. Lines are batched into 64 KB chunks
- * (one write per record would dominate a fast sync), flushed at the end of each burst of
- * synchronous work and before any wait, and backpressure is honoured through `ready()`. Every line
- * that is not a record passes through the redactor, so no log or error can carry the API key.
+ * One Airbyte message per line on stdout, and nothing else. Output is batched into chunks (one
+ * write per record would dominate a fast sync), flushed at the end of each burst of synchronous
+ * work and before any wait, and backpressure is honoured through `ready()`. Every line that is not
+ * a record passes through the redactor, so no log or error can carry the API key.
  */
 export class Output {
-  private buffer = '';
+  private parts: Buffer[] = [];
+  private size = 0;
   private scheduled = false;
   private blocked?: Promise<void>;
   private redact: (text: string) => string = (t) => t;
@@ -22,20 +23,25 @@ export class Output {
     this.redact = redact;
   }
 
-  /** Writes a record line: the hot path, no redaction (records never hold the key). */
+  /** Record lines as bytes, framed and newline-terminated: the hot path, no redaction. */
+  recordBytes(bytes: Buffer): void {
+    this.push(bytes);
+  }
+
+  /** A record line as text (tests and slow paths). */
   recordLine(line: string): void {
-    this.append(line);
+    this.push(Buffer.from(`${line}\n`));
   }
 
   /** Writes any other message, redacted and flushed promptly. */
   message(msg: object): void {
-    this.append(this.redact(JSON.stringify(msg)));
-    this.flush();
+    this.rawLine(JSON.stringify(msg));
   }
 
   /** Writes a pre-serialised non-record line (e.g. a STATE whose number format matters). */
   rawLine(line: string): void {
-    this.append(this.redact(line));
+    this.linesWritten++;
+    this.push(Buffer.from(`${this.redact(line)}\n`));
     this.flush();
   }
 
@@ -45,9 +51,10 @@ export class Output {
   }
 
   flush(): void {
-    if (this.buffer.length === 0) return;
-    const chunk = this.buffer;
-    this.buffer = '';
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
     const ok = this.stream.write(chunk);
     if (!ok && !this.blocked) {
       this.blocked = new Promise<void>((resolve) => {
@@ -74,11 +81,10 @@ export class Output {
     });
   }
 
-  private append(line: string): void {
-    this.buffer += line;
-    this.buffer += '\n';
-    this.linesWritten++;
-    if (this.buffer.length >= CHUNK_BYTES) {
+  private push(bytes: Buffer): void {
+    this.parts.push(bytes);
+    this.size += bytes.length;
+    if (this.size >= CHUNK_BYTES) {
       this.flush();
     } else if (!this.scheduled) {
       this.scheduled = true;

@@ -1,17 +1,10 @@
-import { AirbyteLogger, AirbyteMessage, AirbyteMessageType } from 'faros-airbyte-cdk';
+import { AirbyteLogger, AirbyteMessage, AirbyteMessageType } from '../cdk';
 
 import { failureTypeOf, messageOf } from '../errors';
 import { StreamState } from '../streams/engine';
 import { OrchestraStream } from '../streams/stream';
 import { ConfiguredStream } from './catalog';
-import {
-  errorTrace,
-  estimate,
-  recordLine,
-  stateLine,
-  StreamStatus,
-  streamStatus,
-} from './messages';
+import { errorTrace, estimate, stateLine, StreamStatus, streamStatus } from './messages';
 import { StateByStream } from './state';
 
 /**
@@ -23,6 +16,12 @@ export class SerialisedLines implements AirbyteMessage {
     readonly type: AirbyteMessageType,
     readonly text: string,
   ) {}
+}
+
+/** A page of RECORD lines, already framed and newline-terminated, as bytes. */
+export class RecordBytes implements AirbyteMessage {
+  readonly type = AirbyteMessageType.RECORD;
+  constructor(readonly bytes: Buffer) {}
 }
 
 /** A message object written as-is (JSON), e.g. a TRACE. */
@@ -71,7 +70,10 @@ export async function* readStreams(
     yield status(name, 'STARTED');
     const incremental = syncMode === 'incremental';
     logger.info(`${name}: starting ${incremental ? 'an incremental' : 'a full refresh'} read`);
-    const engine = stream.engine(incremental, incremental ? state[name] : undefined);
+    const head = Buffer.from(`{"type":"RECORD","record":{"stream":${JSON.stringify(name)},"data":`);
+    // One emitted_at per page: records of a page are emitted together.
+    const framing = () => ({ head, tail: Buffer.from(`,"emitted_at":${Date.now()}}}\n`) });
+    const engine = stream.engine(incremental, incremental ? state[name] : undefined, framing);
     let sinceState = 0;
     let running = false;
     let lastEstimate = -1;
@@ -82,15 +84,9 @@ export async function* readStreams(
           yield status(name, 'RUNNING');
         }
         if (event.type === 'records') {
-          const now = Date.now();
-          let text = '';
-          for (const record of event.records) {
-            if (text) text += '\n';
-            text += recordLine(name, record, now);
-          }
-          sinceState += event.records.length;
-          summary.records[name] += event.records.length;
-          yield new SerialisedLines(AirbyteMessageType.RECORD, text);
+          sinceState += event.count;
+          summary.records[name] += event.count;
+          yield new RecordBytes(event.bytes);
         } else if (event.type === 'state') {
           summary.states[name] = event.state;
           yield new SerialisedLines(

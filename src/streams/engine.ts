@@ -1,8 +1,10 @@
-import { ApiRecord, Log, OrchestraClient, Page, QueryParams } from '../client/client';
+import { Log, OrchestraClient, Page, QueryParams } from '../client/client';
 import { Clock } from '../clock';
 import { SystemError } from '../errors';
-import { Normaliser, NormalisedRecord } from './normalise';
 import { lastTotal, newPassReport, PassReport, readPages, totalsStable } from './pages';
+import { hash52, HashTable } from './idtable';
+import { RecordEncoder } from './records';
+import { Framing } from './transcode';
 import { StreamDefinition } from './registry';
 import {
   formatWindow,
@@ -22,8 +24,8 @@ export interface StreamState {
 }
 
 export type EngineEvent =
-  /** One page's records, normalised and deduplicated; yielded per page to keep overhead low. */
-  | { type: 'records'; records: NormalisedRecord[] }
+  /** One page's records, deduplicated, as stream-record JSON framed by `framing`. */
+  | { type: 'records'; count: number; bytes: Buffer }
   | { type: 'state'; state: StreamState }
   | { type: 'estimate'; rows: number };
 
@@ -44,7 +46,12 @@ export interface EngineOptions {
   filters: QueryParams;
   /** Extra query parameters for re-fetches by id (e.g. include superseded attempts). */
   refetchParams?: QueryParams;
+  /** Bytes around each record, asked for once per page (default: NUL-separated records). */
+  framing?: () => Framing;
 }
+
+/** NUL cannot appear in JSON text, so it safely separates records for in-process readers. */
+export const SEPARATED: Framing = { head: Buffer.alloc(0), tail: Buffer.from([0]) };
 
 /** Passes over one window before it is split in two. */
 const PASSES_BEFORE_SPLIT = 2;
@@ -53,8 +60,8 @@ const MIN_SPLIT_MS = 1000;
 const MAX_SPLIT_DEPTH = 24;
 /** Ids per re-fetch request: well inside a page and a URL. */
 export const REFETCH_CHUNK = 50;
-/** Dedupe memory per window is capped; beyond it duplicates pass through (upserts absorb them). */
-const DEDUPE_LIMIT = 250_000;
+/** Windows with more records are split before reading, bounding per-window memory. */
+const MAX_WINDOW_RECORDS = 20_000;
 
 /**
  * The one incremental algorithm behind all three streams (DESIGN.md): windows of at most
@@ -63,7 +70,7 @@ const DEDUPE_LIMIT = 250_000;
  * seen unfinished. Records are yielded page by page; nothing of a stream is buffered.
  */
 export class StreamEngine {
-  private readonly normaliser: Normaliser;
+  private readonly encoder: RecordEncoder;
   private readonly open: Set<string>;
   /** Open ids from the saved state not yet seen again in this sync: re-fetched at the end. */
   private readonly toRefetch: Set<string>;
@@ -73,7 +80,7 @@ export class StreamEngine {
   private lastState?: string;
 
   constructor(private readonly o: EngineOptions) {
-    this.normaliser = new Normaliser(o.schemaProperties);
+    this.encoder = new RecordEncoder(o.definition, o.schemaProperties);
     const saved = o.incremental && Array.isArray(o.state?.open_ids) ? o.state.open_ids : [];
     const ids = saved.filter((id): id is string => typeof id === 'string');
     this.open = new Set(ids);
@@ -117,7 +124,7 @@ export class StreamEngine {
     }
     for (const window of windows(plan.from, plan.to, this.o.windowMs)) {
       const before = this.emitted;
-      yield* this.readWindow(window, new Map(), 0);
+      yield* this.readWindow(window, new HashTable(), 0);
       log.info(
         `${definition.name}: read ${formatWindow(window)}: ${this.emitted - before} records ` +
           `(${this.emitted} so far)`,
@@ -146,14 +153,14 @@ export class StreamEngine {
   /** Reads a window until one pass sees it whole; splits it when its pages keep shifting. */
   private async *readWindow(
     window: Window,
-    seen: Map<string, string>,
+    seen: HashTable,
     depth: number,
   ): AsyncGenerator<EngineEvent> {
     const label = `${this.o.definition.name} ${formatWindow(window)}`;
-    let previous: { ids: Set<string>; total: number } | undefined;
+    let previous: { ids: HashTable; total: number } | undefined;
     for (let pass = 1; pass <= PASSES_BEFORE_SPLIT; pass++) {
       const report = newPassReport();
-      const ids = new Set<string>();
+      const ids = new HashTable(1024);
       const params = {
         ...this.o.filters,
         time_from: window.from.toISOString(),
@@ -166,13 +173,26 @@ export class StreamEngine {
           { path: this.o.definition.path, page, detail: `window ${formatWindow(window)}` },
         );
       let first = true;
+      let oversized = false;
       for await (const page of readPages(fetch, this.pageOptions(label), report)) {
-        if (first && pass === 1 && depth === 0) {
+        if (first && pass === 1) {
           first = false;
-          yield { type: 'estimate', rows: this.emitted + page.total };
+          if (depth === 0) yield { type: 'estimate', rows: this.emitted + page.total };
+          // Busy windows are read as smaller ones: the per-window dedupe memory stays bounded and
+          // a shorter read leaves less time for pages to shift. Only this one page is wasted.
+          if (page.total > MAX_WINDOW_RECORDS && this.splittable(window, depth)) {
+            oversized = true;
+            break;
+          }
         }
-        const records = this.collect(page.results, seen, ids);
-        if (records.length > 0) yield { type: 'records', records };
+        const event = this.collect(page, seen, ids);
+        if (event) yield event;
+      }
+      if (oversized) {
+        this.o.log.debug(`${label}: ${lastTotal(report)} records, reading it in two halves`);
+        for (const half of splitWindow(window))
+          yield* this.readWindow(half, new HashTable(), depth + 1);
+        return;
       }
       const total = lastTotal(report);
       const distinct = ids.size;
@@ -181,7 +201,7 @@ export class StreamEngine {
       // than its `total` says (e.g. it counts hidden rows). Splitting would not change that.
       const repeated = report.records > distinct;
       if (previous && !repeated && totalsStable(report) && previous.total === total) {
-        if (sameIds(previous.ids, ids)) {
+        if (previous.ids.sameKeys(ids)) {
           this.o.log.warn(
             `${label}: the API reports ${total} records but consistently serves ${distinct}; ` +
               'continuing with what it serves',
@@ -195,16 +215,19 @@ export class StreamEngine {
       );
       previous = { ids, total };
     }
-    const span = window.to.getTime() - window.from.getTime();
-    if (span <= MIN_SPLIT_MS || depth >= MAX_SPLIT_DEPTH) {
+    if (!this.splittable(window, depth)) {
       throw new SystemError(
         `${label}: could not read a consistent copy of this window (pages kept shifting while ` +
           'data changed). Run the sync again; it resumes from the last completed window.',
       );
     }
     for (const half of splitWindow(window)) {
-      yield* this.readWindow(half, seen, depth + 1);
+      yield* this.readWindow(half, new HashTable(), depth + 1);
     }
+  }
+
+  private splittable(window: Window, depth: number): boolean {
+    return window.to.getTime() - window.from.getTime() > MIN_SPLIT_MS && depth < MAX_SPLIT_DEPTH;
   }
 
   private pageOptions(label: string) {
@@ -217,32 +240,44 @@ export class StreamEngine {
   }
 
   /**
-   * Normalises a page's records. Within a window, a record already emitted in the same version
-   * (cursor value and status) is skipped; newer versions go out again.
+   * Picks a page's records to emit and encodes them. Within a window, a record already emitted in
+   * the same version (cursor value and status) is skipped; newer versions go out again. With
+   * `only`, records whose id is not in it are ignored (an API that ignores an id filter must not
+   * flood the stream).
    */
   private collect(
-    results: ApiRecord[],
-    seen: Map<string, string> | undefined,
-    ids: Set<string> | undefined,
-  ): NormalisedRecord[] {
-    const { cursor_field: cursorField, status_field: statusField } = this.o.definition;
-    const out: NormalisedRecord[] = [];
-    for (const raw of results) {
-      const record = this.normaliser.normalise(raw);
-      const id = record.id as string;
-      ids?.add(id);
-      const status = record[statusField];
+    page: Page,
+    seen: HashTable | undefined,
+    ids: HashTable | undefined,
+    only?: Set<string>,
+  ): EngineEvent | undefined {
+    const encoder = this.encoder;
+    const keep: number[] = [];
+    const results = page.results;
+    for (let i = 0; i < results.length; i++) {
+      const raw = results[i];
+      const id = raw.id as string;
+      if (only && !only.has(id)) continue;
+      const key = hash52(id);
+      ids?.add(key);
+      const status = encoder.status(raw);
       if (seen) {
-        const version = `${String(record[cursorField])}|${String(status)}`;
-        const before = seen.get(id);
-        if (before !== undefined && (before === version || isOlder(version, before))) continue;
-        if (before !== undefined || seen.size < DEDUPE_LIMIT) seen.set(id, version);
+        // A version is (cursor time, status): a record already emitted in this or a newer
+        // version within the window is skipped; overlapping pages repeat records.
+        const cursor = String(encoder.cursor(raw));
+        const at = Date.parse(cursor);
+        const version = hash52(`${cursor}|${String(status)}`);
+        const before = seen.get(key);
+        if (before && (at < before[0] || version === before[1])) continue;
+        seen.add(key, at, version);
       }
       this.track(id, status);
-      this.emitted++;
-      out.push(record);
+      keep.push(i);
     }
-    return out;
+    if (keep.length === 0) return undefined;
+    this.emitted += keep.length;
+    const framing = this.o.framing?.() ?? SEPARATED;
+    return { type: 'records', count: keep.length, bytes: encoder.encode(page, keep, framing) };
   }
 
   private track(id: string, status: unknown): void {
@@ -277,7 +312,7 @@ export class StreamEngine {
           { ...params, page, page_size: Math.max(this.o.pageSize, Math.min(100, chunk.length)) },
           { path: definition.path, page, detail },
         );
-      const returned = new Set<string>();
+      const returned = new HashTable(chunk.length);
       const report = newPassReport();
       for await (const page of readPages(
         fetch,
@@ -285,12 +320,11 @@ export class StreamEngine {
         report,
       )) {
         // Only the ids asked for: an API that ignores the filter must not flood the stream.
-        const wanted = page.results.filter((r) => this.toRefetch.has(r.id as string));
-        const records = this.collect(wanted, undefined, returned);
-        if (records.length > 0) yield { type: 'records', records };
+        const event = this.collect(page, undefined, returned, this.toRefetch);
+        if (event) yield event;
       }
       for (const id of chunk) {
-        if (!returned.has(id)) {
+        if (!returned.has(hash52(id))) {
           // Not served any more: aged out of retention or filtered out. Nothing left to follow.
           this.open.delete(id);
           this.toRefetch.delete(id);
@@ -308,18 +342,6 @@ const RETENTION_DAYS = 7;
  */
 function wholeSecond(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);
-}
-
-function isOlder(version: string, than: string): boolean {
-  const a = Date.parse(version.slice(0, version.indexOf('|')));
-  const b = Date.parse(than.slice(0, than.indexOf('|')));
-  return !Number.isNaN(a) && !Number.isNaN(b) && a < b;
-}
-
-function sameIds(a: Set<string>, b: Set<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const id of a) if (!b.has(id)) return false;
-  return true;
 }
 
 function describe(report: PassReport, distinct: number): string {

@@ -5,21 +5,55 @@ export function snakeCase(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+function camelCase(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
 export type NormalisedRecord = Record<string, unknown>;
 
 /**
  * Turns API records (camelCase top level) into stream records: snake_case top-level keys, nested
  * values untouched, every schema property present (null when the API omitted it), unknown fields
- * kept. Key conversions are cached, so the per-record cost is a couple of property loops.
+ * kept. The schema's properties are looked up by their precomputed API names, so a record with the
+ * usual fields costs one pass over the schema, and every record comes out with the same key order
+ * (which also keeps JSON.stringify on its fast path).
  */
 export class Normaliser {
+  /** [snake_case name, API name] per schema property. */
+  private readonly pairs: Array<[string, string]>;
+  private readonly apiNames: Set<string>;
   private readonly keyCache = new Map<string, string>();
 
-  constructor(private readonly schemaProperties: readonly string[]) {}
+  constructor(schemaProperties: readonly string[]) {
+    this.pairs = schemaProperties.map((prop) => {
+      const api = camelCase(prop);
+      return [prop, snakeCase(api) === prop ? api : prop];
+    });
+    this.apiNames = new Set(this.pairs.map(([, api]) => api));
+  }
 
   normalise(record: ApiRecord): NormalisedRecord {
     const out: NormalisedRecord = {};
+    let matched = 0;
+    for (const [snake, api] of this.pairs) {
+      const value = record[api];
+      if (value === undefined) {
+        out[snake] = null;
+      } else {
+        out[snake] = value;
+        matched++;
+      }
+    }
+    let keys = 0;
+    for (const _key in record) keys++;
+    if (keys !== matched) this.extras(record, out);
+    return out;
+  }
+
+  /** Fields the schema does not list (or sent already snake_cased): snake_cased, passed through. */
+  private extras(record: ApiRecord, out: NormalisedRecord): void {
     for (const key in record) {
+      if (this.apiNames.has(key)) continue;
       let snake = this.keyCache.get(key);
       if (snake === undefined) {
         snake = snakeCase(key);
@@ -28,9 +62,5 @@ export class Normaliser {
       const value = record[key];
       out[snake] = value === undefined ? null : value;
     }
-    for (const prop of this.schemaProperties) {
-      if (out[prop] === undefined) out[prop] = null;
-    }
-    return out;
   }
 }

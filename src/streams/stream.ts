@@ -1,10 +1,11 @@
-import { AirbyteLogger, AirbyteStream, AirbyteStreamBase, SyncMode } from 'faros-airbyte-cdk';
+import { AirbyteLogger, AirbyteStream, SyncMode } from '../cdk';
 
 import { OrchestraClient, QueryParams } from '../client/client';
 import { Clock } from '../clock';
 import { OrchestraConfig } from '../config';
-import { EngineEvent, StreamEngine, StreamState } from './engine';
+import { StreamEngine, StreamState } from './engine';
 import { JsonSchema, StreamDefinition, streamDefinition, streamSchema } from './registry';
+import { Framing } from './transcode';
 import { HOUR_MS } from './windows';
 
 /** What every stream needs at read time; built once per command by the source. */
@@ -17,40 +18,33 @@ export interface StreamContext {
 
 /**
  * A stream is a declaration (resources/streams.json + its schema) served by the one engine.
- * Subclasses only name their stream and add stream-specific request parameters.
+ * Subclasses only name their stream and add stream-specific request parameters. (Not the CDK's
+ * stream base: its read loop, slices and catalog entry are replaced by the engine and the
+ * protocol layer, and its module loads faros-js-client.)
  */
-export abstract class OrchestraStream extends AirbyteStreamBase {
+export abstract class OrchestraStream {
   readonly definition: StreamDefinition;
 
   constructor(
     protected readonly ctx: StreamContext,
     streamName: string,
   ) {
-    super(ctx.logger);
     this.definition = streamDefinition(streamName);
   }
 
-  override get name(): string {
+  get name(): string {
     return this.definition.name;
   }
 
-  override get primaryKey(): string {
-    return this.definition.primary_key;
-  }
-
-  override get cursorField(): string[] {
-    return [this.definition.cursor_field];
-  }
-
-  override getJsonSchema(): JsonSchema {
+  getJsonSchema(): JsonSchema {
     return streamSchema(this.definition.name);
   }
 
   /**
-   * The catalog entry, built here rather than by the CDK: the CDK adds `__faros_*` properties to
-   * every schema and changes the cursor field when WORKER_JOB_ID is set.
+   * The catalog entry: the schema file as is (no `__faros_*` properties), the top-level cursor,
+   * the same with or without WORKER_JOB_ID.
    */
-  override asAirbyteStream(): AirbyteStream {
+  asAirbyteStream(): AirbyteStream {
     return {
       name: this.name,
       json_schema: this.getJsonSchema(),
@@ -79,7 +73,11 @@ export abstract class OrchestraStream extends AirbyteStreamBase {
     return {};
   }
 
-  engine(incremental: boolean, state?: Partial<StreamState>): StreamEngine {
+  engine(
+    incremental: boolean,
+    state?: Partial<StreamState>,
+    framing?: () => Framing,
+  ): StreamEngine {
     const { config, client, clock, logger } = this.ctx;
     return new StreamEngine({
       definition: this.definition,
@@ -96,19 +94,7 @@ export abstract class OrchestraStream extends AirbyteStreamBase {
       pagesInFlight: config.pages_in_flight,
       filters: this.filterParams(),
       refetchParams: this.refetchParams(),
+      framing,
     });
-  }
-
-  /** The CDK's record interface (used by its stream probes); syncs go through engine(). */
-  override async *readRecords(
-    syncMode: SyncMode,
-    _cursorField?: string[],
-    _streamSlice?: Record<string, unknown>,
-    streamState?: Record<string, unknown>,
-  ): AsyncGenerator<Record<string, unknown>> {
-    const engine = this.engine(syncMode === SyncMode.INCREMENTAL, streamState);
-    for await (const event of engine.run() as AsyncGenerator<EngineEvent>) {
-      if (event.type === 'records') yield* event.records;
-    }
   }
 }
