@@ -1,0 +1,210 @@
+/** Operations as the API sends them (OperationResponse), written as bytes. Operations never change. */
+import { ByteWriter, writeIso } from './bytes';
+import { OP_NAMES } from './catalog';
+import { KIND, OPERATION_STATUSES } from './constants';
+import { OptionalMode } from './options';
+import { QuickRng, writeUuid } from './prng';
+import {
+  DEPENDENCIES_JSON,
+  Field,
+  K,
+  META_JSON,
+  RecordWriter,
+  b,
+  cache,
+  q,
+} from './serialize-base';
+import { OP, World } from './world';
+
+/** OperationType enum values, for integer segment keys. */
+const OP_TYPES = [
+  'AGGREGATION',
+  'ANALYSIS',
+  'DEPLOY',
+  'INGESTION',
+  'ITERATOR',
+  'MATERIALISATION',
+  'OPERATION',
+  'QUERY',
+  'REFRESH',
+  'REVERSE_ETL',
+  'SEED',
+  'SNAPSHOT',
+  'SOURCE',
+  'TEST',
+  'TEST_GROUP',
+  'TRIGGER',
+  'UNKNOWN',
+];
+const OP_TYPE_INDEX: Record<string, number> = Object.fromEntries(OP_TYPES.map((t, i) => [t, i]));
+const COST_FIELDS = [
+  'cost',
+  'credits',
+  'creditsLabel',
+  'currency',
+  'finalCostAmount',
+  'rawCostAmount',
+  'rawCostLabel',
+  'finalCostCurrency',
+  'rawCostIntegration',
+  'rawCostUnits',
+];
+
+/** An operation's external id (also what the `external_id` filter matches). */
+export function externalId(integration: string, opName: string, opKey: number): string {
+  return integration.toLowerCase() + '.' + opName + '.' + opKey.toString(36);
+}
+
+export class OperationWriter extends RecordWriter {
+  private readonly rng = new QuickRng(0, 0, 0);
+  private readonly extPrefix: Buffer[];
+  private readonly oDescribe: Buffer[];
+  private readonly oInteg: Buffer[];
+  private readonly oCostA: Buffer[];
+  private readonly oCostB: Buffer[];
+  private readonly noCost: Buffer;
+
+  constructor(world: World, optional: OptionalMode) {
+    super(world, optional);
+    this.extPrefix = cache(this.perTask * 16);
+    this.oDescribe = cache(OP_NAMES.length * 8 * OP_TYPES.length * 2);
+    this.oInteg = cache(this.perTask);
+    this.oCostA = cache(this.perTask);
+    this.oCostB = cache(this.perTask);
+    this.noCost = this.seg(COST_FIELDS.map((k): Field => [k, null]));
+  }
+
+  private buildDescribe(
+    failed: boolean,
+    nameIdx: number,
+    statusCode: number,
+    opType: string,
+  ): Buffer {
+    const status = OPERATION_STATUSES[statusCode];
+    return b(
+      this.segStr([
+        ['message', failed ? q('Operation failed') : null],
+        ['operationName', q(OP_NAMES[nameIdx])],
+      ]) +
+        ',"operationStatus":"' +
+        status +
+        '","operationType":"' +
+        opType +
+        '"' +
+        this.segStr([
+          ['externalStatus', q(status.toLowerCase())],
+          ['externalDetail', failed ? q('SQL compilation error: invalid identifier') : null],
+        ]),
+    );
+  }
+
+  write(w: ByteWriter, i: number): void {
+    const world = this.world;
+    const op = world.ops;
+    const task = op.task.data[i];
+    const run = world.tasks.run.data[task];
+    const p = world.ws.pipelines[world.runs.pipeline.data[run]];
+    const slot = world.tasks.slot.data[task];
+    const def = p.taskBySlot[slot];
+    const dk = p.idx * 16 + slot;
+    const opKey = world.opKey(i);
+    const rng = this.rng.reseed(world.seed, opKey, 701);
+    const statusCode = op.status.data[i];
+    const nameIdx = rng.int(0, OP_NAMES.length - 1);
+    const typeIdx = rng.int(0, def.kind.opTypes.length - 1);
+    const opType = def.kind.opTypes[typeIdx];
+    const opName = OP_NAMES[nameIdx];
+    const inserted = op.inserted.data[i];
+    const startedAt = op.started.data[i];
+    const costs = def.kind.costs;
+    const failed = statusCode === OP.FAILED;
+    const desc =
+      ((nameIdx * 8 + statusCode) * OP_TYPES.length + OP_TYPE_INDEX[opType]) * 2 + (failed ? 1 : 0);
+    const describe =
+      this.oDescribe[desc] ??
+      (this.oDescribe[desc] = this.buildDescribe(failed, nameIdx, statusCode, opType));
+    const integ =
+      this.oInteg[dk] ??
+      (this.oInteg[dk] = this.seg([
+        ['integration', q(def.kind.integration)],
+        ['integrationJob', q(def.kind.job)],
+      ]));
+    w.bytes(K.openId);
+    writeUuid(w, world.seed, KIND.operation, opKey);
+    w.bytes(K.accountKey);
+    w.ascii(world.ws.accountId);
+    w.bytes(K.runIdKey);
+    writeUuid(w, world.seed, KIND.pipelineRun, world.runKey(run));
+    w.bytes(K.taskRunKey);
+    writeUuid(w, world.seed, KIND.taskRun, world.taskKey(task));
+    w.bytes(K.insertedKey);
+    writeIso(w, inserted);
+    w.byte(34);
+    w.bytes(describe);
+    w.bytes(K.externalIdKey);
+    // externalId(integration, opName, opKey), written without building the string.
+    const xk = dk * 16 + nameIdx;
+    w.bytes(
+      this.extPrefix[xk] ??
+        (this.extPrefix[xk] = b(def.kind.integration.toLowerCase() + '.' + opName + '.')),
+    );
+    w.base36(opKey);
+    w.byte(34);
+    w.bytes(integ);
+    w.bytes(K.opStartedKey);
+    writeIso(w, startedAt);
+    w.bytes(K.opCompletedKey);
+    writeIso(w, inserted);
+    w.bytes(K.depsKey);
+    w.bytes(opKey % 3 === 0 ? K.empty : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length]);
+    w.bytes(K.durationKey);
+    w.micros(inserted - startedAt);
+    if (opType === 'TEST') this.null(w, 'rowsAffected');
+    else {
+      w.bytes(K.rowsKey);
+      w.uint(rng.int(0, 5_000_000));
+    }
+    if (costs !== null && statusCode !== OP.SKIPPED) {
+      const creditsMicro = rng.int(1000, 2_000_000);
+      w.bytes(K.costKey);
+      w.micros(creditsMicro * 3);
+      if (costs === 'Credits') {
+        w.bytes(K.creditsKey);
+        w.micros(creditsMicro);
+      } else this.null(w, 'credits');
+      w.bytes(
+        this.oCostA[dk] ??
+          (this.oCostA[dk] = this.seg([
+            ['creditsLabel', costs === 'Credits' ? '"Snowflake credits"' : null],
+            ['currency', '"USD"'],
+          ])),
+      );
+      w.bytes(K.finalKey);
+      w.micros(creditsMicro * 3);
+      w.bytes(K.rawKey);
+      if (costs === 'Bytes') w.uint(rng.int(1e6, 1e11));
+      else w.micros(creditsMicro);
+      w.bytes(
+        this.oCostB[dk] ??
+          (this.oCostB[dk] = this.seg([
+            ['rawCostLabel', costs === 'Bytes' ? '"bytes billed"' : '"credits used"'],
+            ['finalCostCurrency', '"USD"'],
+            ['rawCostIntegration', q(def.kind.integration)],
+            ['rawCostUnits', q(costs)],
+          ])),
+      );
+    } else w.bytes(this.noCost);
+    if (opType === 'MATERIALISATION') {
+      w.bytes(K.assetKey);
+      w.ascii(opName);
+      w.byte(34);
+    } else this.null(w, 'assetExternalId');
+    if (rng.chance(0.3)) {
+      w.bytes(K.metaKey);
+      w.bytes(META_JSON[nameIdx]);
+    } else this.null(w, 'meta');
+    if (rng.chance(0.5)) w.bytes(K.tagsDaily);
+    else this.null(w, 'tags');
+    w.bytes(failed ? K.rerunTrue : K.rerunFalse);
+  }
+}
