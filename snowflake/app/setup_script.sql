@@ -83,10 +83,33 @@ CREATE OR REPLACE PROCEDURE core.disable_schedule()
   EXECUTE AS OWNER;
 GRANT USAGE ON PROCEDURE core.disable_schedule() TO APPLICATION ROLE app_admin;
 
--- 5. Egress: network rule, external access integration, app specification, and the functions and
--- procedures bound to them (core.get_*, core.load_*, core.test_connection, core.enable_schedule),
--- each with its grant to app_admin. The consumer approves the specification once.
-CALL core.create_eai_objects();
+-- 5. Egress. The network rule and the app specification are plain DDL, so the consumer can approve
+-- the specification even if the next step cannot run: HOST_PORTS must equal the rule's VALUE_LIST.
+CREATE NETWORK RULE IF NOT EXISTS config.orchestra_api_rule
+  TYPE = HOST_PORT
+  MODE = EGRESS
+  VALUE_LIST = ('app.getorchestra.io:443');
+ALTER NETWORK RULE config.orchestra_api_rule SET VALUE_LIST = ('app.getorchestra.io:443');
+ALTER APPLICATION SET SPECIFICATION orchestra_api
+  TYPE = EXTERNAL_ACCESS
+  LABEL = 'Orchestra API'
+  DESCRIPTION = 'HTTPS to Orchestra''s metadata API (app.getorchestra.io:443) to read pipeline runs, task runs and operations with your API key. Nothing else is reachable.'
+  HOST_PORTS = ('app.getorchestra.io:443');
+
+-- The integration (named after the app, integrations are account-wide) and the functions and
+-- procedures bound to it (core.get_*, core.load_*, core.test_connection, core.enable_schedule),
+-- each followed by its grant to app_admin, come from core.create_eai_objects(). If it cannot run
+-- here (it is a Python procedure), the install still completes and the README's first step,
+-- CALL core.create_eai_objects(), creates them; it is idempotent either way.
+EXECUTE IMMEDIATE $$
+BEGIN
+  CALL core.create_eai_objects();
+  RETURN 'egress objects created';
+EXCEPTION
+  WHEN OTHER THEN
+    RETURN 'core.create_eai_objects() could not run during setup (' || SQLERRM || '): CALL it once after install';
+END;
+$$;
 
 -- 6. The schedule: a serverless task, created suspended; core.enable_schedule(cron) checks the
 -- approval and the key, then sets the cron and resumes it.

@@ -10,6 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import sqlglot
 import yaml
 from orchestra_app import egress
 from support.fake_snowflake import APP_DIR, FakeSnowflake, run_setup_script, split_statements
@@ -27,7 +28,7 @@ def setup_statements() -> list[str]:
         m = re.match(r"EXECUTE\s+IMMEDIATE\s+FROM\s+'([^']+)'", statement, re.I)
         if m:
             out += split_statements((APP_DIR / m.group(1)).read_text())
-        elif statement.upper().startswith("CALL CORE.CREATE_EAI_OBJECTS"):
+        elif "CALL core.create_eai_objects()" in statement:
             out += egress.statements("ORCHESTRA_DATA_APP")
         else:
             out.append(statement)
@@ -53,6 +54,25 @@ def test_manifest_is_version_2_and_requests_only_what_the_app_uses_each_with_a_d
     assert all(len(body["description"]) > 20 for body in privileges.values())
     assert (APP_DIR / manifest["artifacts"]["setup_script"]).exists()
     assert (APP_DIR / manifest["artifacts"]["readme"]).exists()
+
+
+def test_every_statement_is_well_formed_snowflake_sql() -> None:
+    for statement in setup_statements():
+        tokens = sqlglot.tokenize(statement, read="snowflake")  # raises on an unterminated string
+        assert tokens, statement
+        assert statement.count("'") % 2 == 0 or "$$" in statement, f"unbalanced quotes: {statement[:120]}"
+
+
+def test_the_setup_script_creates_egress_objects_even_when_the_python_step_cannot_run() -> None:
+    script = split_statements((APP_DIR / "setup_script.sql").read_text())
+    static = [" ".join(s.split()) for s in script if "NETWORK RULE" in s.upper() or "SET SPECIFICATION" in s.upper()]
+    assert len(static) == 3, "rule and specification must not depend on a Python procedure"
+    # The same statements as core.create_eai_objects() runs: one definition, no drift.
+    assert static == [" ".join(s.split()) for s in egress.statements("X")[:2]] + [
+        " ".join(s.split()) for s in egress.statements("X") if "SET SPECIFICATION" in s
+    ]
+    block = next(s for s in script if "CALL core.create_eai_objects()" in s)
+    assert block.startswith("EXECUTE IMMEDIATE $$") and "EXCEPTION" in block and "WHEN OTHER" in block
 
 
 def test_data_and_state_are_only_ever_created_if_not_exists_and_nothing_is_dropped() -> None:
@@ -102,8 +122,9 @@ def test_the_app_specification_asks_for_exactly_the_hosts_the_network_rule_allow
     rules = [re.search(r"VALUE_LIST\s*=\s*\(([^)]*)\)", s, re.I).group(1) for s in statements if "NETWORK RULE" in s]
     specs = [re.search(r"HOST_PORTS\s*=\s*\(([^)]*)\)", s, re.I).group(1) for s in statements
              if s.upper().startswith("ALTER APPLICATION SET SPECIFICATION")]
-    assert len(specs) == 1 and "TYPE = EXTERNAL_ACCESS" in " ".join(next(
-        s for s in statements if s.upper().startswith("ALTER APPLICATION")).split())
+    spec_sql = {" ".join(s.split()) for s in statements if s.upper().startswith("ALTER APPLICATION")}
+    assert len(spec_sql) == 1, f"the setup script and create_eai_objects must request the same spec: {spec_sql}"
+    assert "TYPE = EXTERNAL_ACCESS" in next(iter(spec_sql)) and len(specs) == 2
     hosts = {frozenset(h.strip().strip("'") for h in x.split(",")) for x in rules + specs}
     assert hosts == {frozenset({"app.getorchestra.io:443"})}
 

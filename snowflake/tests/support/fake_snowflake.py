@@ -223,13 +223,17 @@ class _Result:
 
 
 def split_statements(sql: str) -> list[str]:
-    """Statements of a script: `;` at the end of a line ends one; `--` comment lines dropped."""
+    """Statements of a script: `;` at the end of a line ends one, except inside a `$$` block;
+    `--` comment lines are dropped."""
     statements, current = [], []
+    in_block = False
     for line in sql.splitlines():
-        if line.strip().startswith("--") or not line.strip():
+        if not in_block and (line.strip().startswith("--") or not line.strip()):
             continue
         current.append(line)
-        if line.rstrip().endswith(";"):
+        if line.count("$$") % 2 == 1:
+            in_block = not in_block
+        if not in_block and line.rstrip().endswith(";"):
             statements.append("\n".join(current).rstrip().rstrip(";").strip())
             current = []
     if current:
@@ -246,6 +250,14 @@ def run_setup_script(session: FakeSession, path: Path = APP_DIR / "setup_script.
         m = re.match(r"EXECUTE\s+IMMEDIATE\s+FROM\s+'([^']+)'", statement, re.I)
         if m:
             ran += run_setup_script(session, (path.parent / m.group(1)).resolve())
+            continue
+        block = re.match(r"EXECUTE\s+IMMEDIATE\s+\$\$(.*)\$\$", statement, re.I | re.S)
+        if block:
+            # A Snowflake Scripting block: fakesnow has none, so its CALLs run directly. Errors
+            # propagate here (the block would swallow them in Snowflake): a test must see them.
+            for call in re.findall(r"^\s*(CALL\s+[^;]+);", block.group(1), re.I | re.M):
+                session.sql(call).collect()
+                ran.append(call)
             continue
         if re.match(r"CREATE\s+OR\s+ALTER\s+VERSIONED\s+SCHEMA", statement, re.I):
             versioned = r"CREATE\s+OR\s+ALTER\s+VERSIONED\s+SCHEMA"

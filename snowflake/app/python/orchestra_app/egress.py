@@ -14,9 +14,9 @@ SECRET_NAME = "orchestra_api_key"
 SPEC_NAME = "orchestra_api"
 SPEC_LABEL = "Orchestra API"
 SPEC_DESCRIPTION = (
-    "HTTPS to Orchestra's metadata API (app.getorchestra.io:443) to read pipeline runs, task runs and "
+    "HTTPS to Orchestra''s metadata API (app.getorchestra.io:443) to read pipeline runs, task runs and "
     "operations with your API key. Nothing else is reachable."
-)
+)  # a SQL string literal: the quote is doubled
 RUNTIME = "3.11"
 IMPORTS = "('/python/orchestra_app.zip')"
 PACKAGES = "('snowflake-snowpark-python', 'requests')"
