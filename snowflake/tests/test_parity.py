@@ -68,3 +68,4 @@ def test_snowflake_rows_equal_the_airbyte_records_field_by_field(app: FakeSnowfl
             )
             problems = [d for i, rec in records.items() for d in differences(stream, rec, rows[i], lenient=False)]
             assert not problems, f"{stream}: {len(problems)} fields differ:\n" + "\n".join(problems[:10])
+            print(f"{stream}: {len(records)} records = {len(rows)} rows, every field equal")
