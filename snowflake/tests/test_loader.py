@@ -206,3 +206,20 @@ def test_pipeline_and_environment_filters_reach_the_api_and_limit_the_rows(app: 
     assert tasks and all(q.get("pipeline_ids") == pipeline and "environments" not in q for q in tasks)
     rows = app.query("SELECT DISTINCT pipeline_id, env_id FROM public.pipeline_runs")
     assert rows and all(r == (pipeline, environment) for r in rows), rows
+
+
+def test_a_first_load_starts_at_start_date_and_an_older_one_is_clamped_to_the_retention(
+    app: FakeSnowflake, sim: Simulator
+) -> None:
+    now = ts(sim.now())
+    configure(app, sim, start_date=(now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    handlers.load_operations(app.session)
+    froms = [ts(q["time_from"]) for q in sent(sim, "operations") if q["page_size"] != "1"]
+    assert min(froms) == now - timedelta(days=2)
+    handlers.reset_stream(app.session, "operations")
+    handlers.set_setting(app.session, "start_date", "2020-01-01T00:00:00Z")
+    sim.control("POST", "/_sim/reset-stats")
+    handlers.load_operations(app.session)
+    froms = [ts(q["time_from"]) for q in sent(sim, "operations") if q["page_size"] != "1"]
+    # The server's now is its Date header plus the local time elapsed since (milliseconds here).
+    assert abs(min(froms) - (now - timedelta(days=7) + timedelta(minutes=10))) < timedelta(seconds=2)
