@@ -5,13 +5,16 @@
  * Everything written is ASCII.
  */
 
+// Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
+const { floor } = Math;
+
 const HEX = Array.from({ length: 16 }, (_, i) => '0123456789abcdef'.charCodeAt(i));
 const B36 = Array.from({ length: 36 }, (_, i) =>
   '0123456789abcdefghijklmnopqrstuvwxyz'.charCodeAt(i),
 );
 const DIGITS2 = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {
-  DIGITS2[2 * i] = 48 + Math.floor(i / 10);
+  DIGITS2[2 * i] = 48 + floor(i / 10);
   DIGITS2[2 * i + 1] = 48 + (i % 10);
 }
 
@@ -80,9 +83,9 @@ export class ByteWriter {
     }
     const buf = this.buf;
     let len = 0;
-    for (let m = n; m >= 1; m = Math.floor(m / 10)) len++;
+    for (let m = n; m >= 1; m = floor(m / 10)) len++;
     let o = this.off + len;
-    for (let m = n; m >= 1; m = Math.floor(m / 10)) buf[--o] = 48 + (m % 10);
+    for (let m = n; m >= 1; m = floor(m / 10)) buf[--o] = 48 + (m % 10);
     this.off += len;
   }
 
@@ -92,14 +95,14 @@ export class ByteWriter {
     let o = this.off + d;
     for (let i = 0; i < d; i++) {
       buf[--o] = 48 + (n % 10);
-      n = Math.floor(n / 10);
+      n = floor(n / 10);
     }
     this.off += d;
   }
 
   /** A decimal number from integer millionths: 12.345678. */
   micros(n: number): void {
-    const whole = Math.floor(n / 1e6);
+    const whole = floor(n / 1e6);
     this.uint(whole);
     this.ensure(7);
     this.buf[this.off++] = 46;
@@ -111,12 +114,12 @@ export class ByteWriter {
     this.ensure(12);
     const buf = this.buf;
     let len = 0;
-    for (let m = n; m >= 1 || len === 0; m = Math.floor(m / 36)) len++;
+    for (let m = n; m >= 1 || len === 0; m = floor(m / 36)) len++;
     let o = this.off + len;
     let m = n;
     for (let i = 0; i < len; i++) {
       buf[--o] = B36[m % 36];
-      m = Math.floor(m / 36);
+      m = floor(m / 36);
     }
     this.off += len;
   }
@@ -147,9 +150,9 @@ const dayPrefixes = new Map<number, Buffer>();
 
 /** Writes `2025-05-01T11:16:39.421992+00:00` from integer microseconds. */
 export function writeIso(w: ByteWriter, us: number): void {
-  const sec = Math.floor(us / 1e6);
+  const sec = floor(us / 1e6);
   const micro = us - sec * 1e6;
-  const day = Math.floor(sec / 86400);
+  const day = floor(sec / 86400);
   let prefix = dayPrefixes.get(day);
   if (prefix === undefined) {
     prefix = Buffer.from(new Date(day * 86400000).toISOString().slice(0, 11), 'latin1');
@@ -161,9 +164,9 @@ export function writeIso(w: ByteWriter, us: number): void {
   for (let i = 0; i < 11; i++) buf[o++] = prefix[i];
   w.off = o;
   let sod = sec - day * 86400;
-  const h = Math.floor(sod / 3600);
+  const h = floor(sod / 3600);
   sod -= h * 3600;
-  const m = Math.floor(sod / 60);
+  const m = floor(sod / 60);
   w.two(h);
   w.buf[w.off++] = 58;
   w.two(m);

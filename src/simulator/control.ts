@@ -15,7 +15,8 @@ import { SimulatorOptionsInput } from './options';
 import { SimState } from './server';
 
 export interface ControlHooks {
-  truth(stream: StreamName, opts?: { includeSuperseded?: boolean }): unknown[];
+  /** The truth as a JSON array, ready to send. */
+  truth(stream: StreamName, opts?: { includeSuperseded?: boolean }): Buffer;
   reconfigure(input: SimulatorOptionsInput): void;
   info(): unknown;
 }
@@ -33,10 +34,10 @@ export function createControl(getState: () => SimState, hooks: ControlHooks) {
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
     const s = getState();
     const send = (status: number, body: unknown): void => {
-      const json = JSON.stringify(body);
+      const json = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body), 'utf8');
       res.writeHead(status, {
         'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(json),
+        'Content-Length': json.length,
         Date: s.clock.now().toUTCString(),
       });
       res.end(json);

@@ -10,6 +10,9 @@ import { hash } from './prng';
 import { ListQuery } from './query';
 import { World } from './world';
 
+// Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
+const { max, min } = Math;
+
 interface CacheEntry {
   ids: Uint32Array;
 }
@@ -66,8 +69,8 @@ export class Engine {
       this.settings.retentionDays > 0 ? now - this.settings.retentionDays * 86400e6 : -Infinity;
     const byUpdated = this.settings.windowField === 'updated' && stream !== 'operations';
     const useWindow = q.parentRun === undefined;
-    const lo = Math.max(q.from, retentionCut);
-    const hi = Math.min(q.to, now);
+    const lo = max(q.from, retentionCut);
+    const hi = min(q.to, now);
 
     let candidates: Iterable<number>;
     if (q.parentRun !== undefined) {
@@ -83,7 +86,7 @@ export class Engine {
       const len = order.length;
       const start = lowerBound(order, len, created, byUpdated ? lo - w.maxSpan[stream] : lo);
       const end = upperBound(order, len, created, hi);
-      candidates = order.subarray(start, Math.max(start, end));
+      candidates = order.subarray(start, max(start, end));
     }
 
     const out: number[] = [];

@@ -8,6 +8,7 @@ import VError from 'verror';
 import { SimClock, createClock } from './clock';
 import { STREAMS, StreamName, US_PER_DAY } from './constants';
 import { createControl } from './control';
+import { ByteWriter } from './bytes';
 import { Engine } from './engine';
 import { FaultInjector, Injection, RateLimiter } from './faults';
 import { INTEGRATIONS } from './integrations';
@@ -95,7 +96,8 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
   };
   engine.serializeOp = (i) => truthSerializer.record('operations', i, 0);
 
-  const truth = (stream: StreamName, o: { includeSuperseded?: boolean } = {}): ApiRecord[] => {
+  /** The truth as one JSON array (bytes): parsed once by truth(), sent as is by GET /_sim/truth. */
+  const truthJson = (stream: StreamName, o: { includeSuperseded?: boolean } = {}): Buffer => {
     if (!STREAMS.includes(stream))
       throw new VError('unknown stream "%s": use one of %s', stream, STREAMS.join(', '));
     const exact = clock.nowUs();
@@ -103,19 +105,22 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     // The same instant the list endpoints evaluate (whole seconds on the wall clock).
     const now = clock.mode === 'wall' ? Math.floor(exact / 1e6) * 1e6 : exact;
     const key = world.createdKey(stream);
-    const out: ApiRecord[] = [];
+    const hideSuperseded = stream === 'task_runs' && o.includeSuperseded === false;
+    const w = new ByteWriter(1 << 20);
+    w.byte(91);
+    let first = true;
     for (const i of world.order[stream]) {
       if (key[i] > now) continue;
-      if (
-        stream === 'task_runs' &&
-        o.includeSuperseded === false &&
-        world.tasks.superseded.data[i] <= now
-      )
-        continue;
-      out.push(JSON.parse(truthSerializer.record(stream, i, now)) as ApiRecord);
+      if (hideSuperseded && world.tasks.superseded.data[i] <= now) continue;
+      if (!first) w.byte(44);
+      first = false;
+      truthSerializer.write(w, stream, i, now);
     }
-    return out;
+    w.byte(93);
+    return w.buf.subarray(0, w.off);
   };
+  const truth = (stream: StreamName, o: { includeSuperseded?: boolean } = {}): ApiRecord[] =>
+    JSON.parse(truthJson(stream, o).toString('latin1')) as ApiRecord[];
 
   const configure = (change: SimulatorOptionsInput): void => {
     for (const k of FIXED) {
@@ -168,7 +173,7 @@ export async function startSimulator(input: SimulatorOptionsInput = {}): Promise
     pendingInjections: state.faults.pendingInjections(),
   });
 
-  state.control = createControl(() => state, { truth, reconfigure: configure, info });
+  state.control = createControl(() => state, { truth: truthJson, reconfigure: configure, info });
   const server = http.createServer(createHandler(state));
   server.keepAliveTimeout = 65000;
   await new Promise<void>((resolve, reject) => {

@@ -5,12 +5,15 @@
 
 import type { ByteWriter } from './bytes';
 
+// Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
+const { cos, exp, floor, imul, log, max, sqrt } = Math;
+
 /** 32-bit avalanche mix (murmur3 finaliser). */
 export function mix32(h: number): number {
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
+  h = imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
+  h = imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
 }
@@ -20,7 +23,7 @@ export function hash(...parts: number[]): number {
   let h = 0x9e3779b9;
   for (const p of parts) {
     const lo = p >>> 0;
-    const hi = Math.floor(p / 4294967296) >>> 0;
+    const hi = floor(p / 4294967296) >>> 0;
     h = mix32(h ^ lo) + 0x632be5ab;
     h = mix32(h ^ hi) + 0x1b873593;
   }
@@ -32,7 +35,7 @@ export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = imul(h, 0x01000193);
   }
   return mix32(h);
 }
@@ -41,9 +44,9 @@ export function hashString(s: string): number {
 export function hash3(a: number, b: number, c: number): number {
   let h = 0x9e3779b9;
   h = mix32(h ^ (a >>> 0)) + 0x632be5ab;
-  h = mix32(h ^ (Math.floor(a / 4294967296) >>> 0)) + 0x1b873593;
+  h = mix32(h ^ (floor(a / 4294967296) >>> 0)) + 0x1b873593;
   h = mix32(h ^ (b >>> 0)) + 0x632be5ab;
-  h = mix32(h ^ (Math.floor(b / 4294967296) >>> 0)) + 0x1b873593;
+  h = mix32(h ^ (floor(b / 4294967296) >>> 0)) + 0x1b873593;
   h = mix32(h ^ (c >>> 0)) + 0x632be5ab;
   return mix32(h);
 }
@@ -61,12 +64,12 @@ export class QuickRng {
   }
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
+    return lo + floor(this.next() * (hi - lo + 1));
   }
   range(lo: number, hi: number): number {
     return lo + this.next() * (hi - lo);
@@ -108,7 +111,7 @@ export class Rng {
 
   /** Integer in [lo, hi] inclusive. */
   int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
+    return lo + floor(this.next() * (hi - lo + 1));
   }
 
   range(lo: number, hi: number): number {
@@ -120,15 +123,15 @@ export class Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
+    return items[floor(this.next() * items.length)];
   }
 
   /** Log-normal around a median, as durations of real jobs are. */
   logNormal(median: number, sigma: number): number {
-    const u1 = Math.max(this.next(), 1e-12);
+    const u1 = max(this.next(), 1e-12);
     const u2 = this.next();
-    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    return median * Math.exp(sigma * z);
+    const z = sqrt(-2 * log(u1)) * cos(2 * Math.PI * u2);
+    return median * exp(sigma * z);
   }
 }
 
@@ -159,7 +162,7 @@ function roundKeys(key: number): number[] {
 }
 
 function feistel(value: number, key: number, inverse: boolean): number {
-  let l = Math.floor(value / TWO26) & M26;
+  let l = floor(value / TWO26) & M26;
   let r = (value % TWO26) & M26;
   const rk = roundKeys(key);
   if (inverse) {
@@ -200,9 +203,9 @@ export function encodeUuid(seed: number, kind: number, key: number): string {
   const p = feistel(key, fk, false);
   const h1 = hash3(fk, key, 11);
   const h2 = hash3(fk, key, 12);
-  const top = Math.floor(p / 281474976710656) & 15; // the 4 bits above 48
+  const top = floor(p / 281474976710656) & 15; // the 4 bits above 48
   const low48 = p % 281474976710656;
-  const g5hi = Math.floor(low48 / 4294967296);
+  const g5hi = floor(low48 / 4294967296);
   const g5lo = low48 % 4294967296;
   return (
     HEX4[h1 >>> 16] +
@@ -263,9 +266,9 @@ export function writeUuid(w: ByteWriter, seed: number, kind: number, key: number
   const p = feistel(key, fk, false);
   const h1 = hash3(fk, key, 11);
   const h2 = hash3(fk, key, 12);
-  const top = Math.floor(p / 281474976710656) & 15;
+  const top = floor(p / 281474976710656) & 15;
   const low48 = p % 281474976710656;
-  const g5hi = Math.floor(low48 / 4294967296);
+  const g5hi = floor(low48 / 4294967296);
   const g5lo = low48 % 4294967296;
   w.ensure(36);
   w.hex(h1 >>> 16, 4);

@@ -10,6 +10,9 @@ import { OP_NAMES } from './catalog';
 import { OptionalMode } from './options';
 import { World } from './world';
 
+// Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
+const { max } = Math;
+
 export const q = (s: string): string => JSON.stringify(s);
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -74,7 +77,7 @@ export const META_JSON = OP_NAMES.map((n) => b(JSON.stringify({ node_id: `model.
 
 /** Segment caches are preallocated: arrays indexed far beyond their length turn into slow dictionaries. */
 export function cache(size: number): Buffer[] {
-  return new Array<Buffer>(Math.max(1, size));
+  return new Array<Buffer>(max(1, size));
 }
 
 export abstract class RecordWriter {
@@ -88,7 +91,7 @@ export abstract class RecordWriter {
     optional: OptionalMode,
   ) {
     this.omit = optional === 'omit';
-    this.perPipeline = Math.max(1, world.ws.pipelines.length);
+    this.perPipeline = max(1, world.ws.pipelines.length);
     this.perTask = this.perPipeline * 16;
   }
 

@@ -8,6 +8,9 @@ import { K, RecordWriter, b, cache, q } from './serialize-base';
 import { World } from './world';
 import { PipelineDef } from './workspace';
 
+// Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
+const { round } = Math;
+
 const TRIGGERS = ['SCHEDULED', 'MANUAL', 'WEBHOOK', 'SENSOR', 'TRIGGER_EVENT'];
 
 export class PipelineRunWriter extends RecordWriter {
@@ -83,11 +86,11 @@ export class PipelineRunWriter extends RecordWriter {
     const w = this.world;
     const r = w.runs;
     const key = w.runKey(i);
-    const dur = Math.round((r.end.data[i] - r.started.data[i]) / 1e6) || 1;
+    const dur = round((r.end.data[i] - r.started.data[i]) / 1e6) || 1;
     const data = {
       type: 'pipeline_duration_above_baseline',
       percentage_above_baseline: 1 + (hash(w.seed, key, 601) % 100),
-      threshold_seconds: Math.round(dur / 1.6),
+      threshold_seconds: round(dur / 1.6),
       compared_runs: 10 + (hash(w.seed, key, 602) % 20),
       observed_seconds: dur,
     };

@@ -9,6 +9,9 @@ import { EPOCH_US, StreamName, US_PER_HOUR, US_PER_SECOND } from './constants';
 import { Rng } from './prng';
 import type { PipelineDef, Workspace } from './workspace';
 
+// Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
+const { ceil, floor, max, min, round } = Math;
+
 // Pipeline run status codes (index into PIPELINE_STATUSES).
 export const PR = {
   CREATED: 0,
@@ -122,7 +125,7 @@ export class World {
     readonly ws: Workspace,
     historyStartUs: number,
   ) {
-    this.generatedUntil = Math.floor(historyStartUs / CHUNK_US) * CHUNK_US;
+    this.generatedUntil = floor(historyStartUs / CHUNK_US) * CHUNK_US;
   }
 
   /** Generate every run scheduled up to `nowUs` (runs are generated whole, future steps included). */
@@ -133,7 +136,7 @@ export class World {
       const a = this.generatedUntil;
       const b = a + CHUNK_US;
       for (const p of this.ws.pipelines) {
-        let k = Math.ceil((a - EPOCH_US - p.phaseUs) / p.intervalUs);
+        let k = ceil((a - EPOCH_US - p.phaseUs) / p.intervalUs);
         for (; ; k++) {
           const t = EPOCH_US + p.phaseUs + k * p.intervalUs;
           if (t >= b) break;
@@ -173,7 +176,7 @@ export class World {
 
   simulateRun(p: PipelineDef, k: number, scheduled: number): void {
     const rng = new Rng(this.seed, p.idx, k, 77);
-    const created = Math.round(scheduled + rng.range(0.05, 4) * S);
+    const created = round(scheduled + rng.range(0.05, 4) * S);
     const runIdx = this.runs.n;
     const trigger = rng.chance(0.85) ? 0 : rng.int(1, 4);
     // About one run in a hundred is a backfill or a stuck job: its first task runs for more than a day.
@@ -185,24 +188,24 @@ export class World {
     let final: number;
     const attempts: Attempt[] = [];
     if (rng.chance(0.02)) {
-      end = Math.round(created + rng.range(0.3, 3) * S);
+      end = round(created + rng.range(0.3, 3) * S);
       final = PR.SKIPPED;
     } else {
-      started = Math.round(created + rng.range(1, 20) * S);
+      started = round(created + rng.range(1, 20) * S);
       const slotEnd = new Map<number, { end: number; failed: boolean }>();
-      let layerStart = started + Math.round(rng.range(0.5, 3) * S);
+      let layerStart = started + round(rng.range(0.5, 3) * S);
       let upstreamFailed = false;
       let layerEnd = layerStart;
       let currentLayer = 0;
       for (const t of p.tasks) {
         if (t.layer !== currentLayer) {
           currentLayer = t.layer;
-          layerStart = layerEnd + Math.round(rng.range(0.5, 3) * S);
+          layerStart = layerEnd + round(rng.range(0.5, 3) * S);
           upstreamFailed = p.tasks.some((u) => u.layer < t.layer && slotEnd.get(u.slot)?.failed);
         }
-        let cur = layerStart + Math.round(rng.range(0, 2) * S);
+        let cur = layerStart + round(rng.range(0, 2) * S);
         if (upstreamFailed) {
-          const end = cur + Math.round(rng.range(0.1, 1) * S);
+          const end = cur + round(rng.range(0.1, 1) * S);
           attempts.push({
             slot: t.slot,
             attempt: 1,
@@ -215,17 +218,17 @@ export class World {
             superseded: Infinity,
           });
           slotEnd.set(t.slot, { end, failed: false });
-          layerEnd = Math.max(layerEnd, end);
+          layerEnd = max(layerEnd, end);
           continue;
         }
         for (let a = 1; ; a++) {
-          const queued = cur + Math.round(rng.range(0.1, 3) * S);
-          const running = queued + Math.round(rng.range(0.5, 20) * S);
+          const queued = cur + round(rng.range(0.1, 3) * S);
+          const running = queued + round(rng.range(0.5, 20) * S);
           const dur =
             longRun && t === p.tasks[0] && a === 1
               ? rng.range(25, 40) * 3600
-              : Math.max(1, rng.logNormal(t.medianSec * factor, 0.6));
-          const end = running + Math.round(dur * S);
+              : max(1, rng.logNormal(t.medianSec * factor, 0.6));
+          const end = running + round(dur * S);
           const r = rng.next();
           const outcome =
             r < t.failRate ? TR.FAILED : r < t.failRate + t.warnRate ? TR.WARNING : TR.SUCCEEDED;
@@ -242,16 +245,16 @@ export class World {
           };
           attempts.push(att);
           if (outcome === TR.FAILED && a <= t.retries) {
-            cur = end + Math.round(t.retryDelaySec * S);
+            cur = end + round(t.retryDelaySec * S);
             att.superseded = cur;
             continue;
           }
           slotEnd.set(t.slot, { end, failed: outcome === TR.FAILED });
-          layerEnd = Math.max(layerEnd, end);
+          layerEnd = max(layerEnd, end);
           break;
         }
       }
-      end = layerEnd + Math.round(rng.range(0.5, 5) * S);
+      end = layerEnd + round(rng.range(0.5, 5) * S);
       const finals = attempts.filter((a) => a.superseded === Infinity).map((a) => a.final);
       final = finals.includes(TR.FAILED)
         ? PR.FAILED
@@ -260,9 +263,9 @@ export class World {
           : PR.SUCCEEDED;
       if (rng.chance(0.03)) {
         // Cancelled part-way: later attempts never start, running ones go through CANCELLING.
-        cancelling = Math.round(started + rng.next() * (end - started));
+        cancelling = round(started + rng.next() * (end - started));
         // Stopping external jobs takes a while: runs stay CANCELLING for seconds to many minutes.
-        const cancelledAt = cancelling + Math.round(rng.logNormal(120, 1) * S);
+        const cancelledAt = cancelling + round(rng.logNormal(120, 1) * S);
         for (let i = attempts.length - 1; i >= 0; i--) {
           const a = attempts[i];
           if (a.created > cancelling) {
@@ -275,14 +278,11 @@ export class World {
             if (!(a.queued <= cancelling)) a.queued = NaN;
             if (!(a.running <= cancelling)) a.running = NaN;
             a.end =
-              a.running <= cancelling
-                ? cancelledAt
-                : cancelling + Math.round(rng.range(0.1, 1) * S);
+              a.running <= cancelling ? cancelledAt : cancelling + round(rng.range(0.1, 1) * S);
             a.final = TR.CANCELLED;
           }
         }
-        end =
-          Math.max(cancelledAt, ...attempts.map((a) => a.end)) + Math.round(rng.range(0.5, 3) * S);
+        end = max(cancelledAt, ...attempts.map((a) => a.end)) + round(rng.range(0.5, 3) * S);
         final = PR.CANCELLED;
       }
     }
@@ -300,7 +300,7 @@ export class World {
     r.flags.push(anomaly | (trigger << 1), runIdx);
     r.n++;
     this.runByKey.set(p.idx * 2 ** 26 + k, runIdx);
-    this.maxSpan.pipeline_runs = Math.max(this.maxSpan.pipeline_runs, end - created);
+    this.maxSpan.pipeline_runs = max(this.maxSpan.pipeline_runs, end - created);
     attempts.sort((a, b) => a.created - b.created || a.slot - b.slot);
     for (const a of attempts) this.pushAttempt(p, runIdx, a, rng);
   }
@@ -320,15 +320,14 @@ export class World {
     t.superseded.push(a.superseded, i);
     t.firstOp.push(this.ops.n, i);
     t.n++;
-    this.maxSpan.task_runs = Math.max(this.maxSpan.task_runs, a.end - a.created);
+    this.maxSpan.task_runs = max(this.maxSpan.task_runs, a.end - a.created);
     let count = 0;
     const def = p.tasks.find((d) => d.slot === a.slot);
     if (def && a.running < a.end) {
       const n = rng.int(def.kind.ops[0], def.kind.ops[1]);
       const stop = Number.isNaN(a.cancelling) ? a.end : a.cancelling;
       const times: number[] = [];
-      for (let j = 0; j < n; j++)
-        times.push(Math.round(a.running + rng.next() * (stop - a.running)));
+      for (let j = 0; j < n; j++) times.push(round(a.running + rng.next() * (stop - a.running)));
       times.sort((x, y) => x - y);
       for (let j = 0; j < n; j++) {
         const o = this.ops;
@@ -346,10 +345,10 @@ export class World {
                   : OP.UNKNOWN;
         if (a.final === TR.FAILED && j === n - 1) status = OP.FAILED;
         if (a.final === TR.CANCELLED && j === n - 1) status = OP.CANCELLED;
-        const dur = Math.min(times[j] - a.running, Math.round(rng.logNormal(20, 1) * S));
+        const dur = min(times[j] - a.running, round(rng.logNormal(20, 1) * S));
         o.task.push(i, oi);
         o.inserted.push(times[j], oi);
-        o.started.push(times[j] - Math.max(0, dur), oi);
+        o.started.push(times[j] - max(0, dur), oi);
         o.status.push(status, oi);
         o.ordinal.push(j, oi);
         o.n++;
