@@ -162,12 +162,14 @@ async function main(): Promise<void> {
       });
     }
     if (args.only.has('ratelimit')) {
-      const limit = 600;
-      // Budget = the limit, and the default ratio (40/min under a 50/min limit).
+      // The simulator allows `limit` requests in any sliding minute, so a sync shorter than a
+      // minute is never bound by it: ~1.5 minutes of requests at the limit make pacing visible.
+      // Budgets: equal to the limit, and the default ratio (40/min under the API's 50/min).
+      const limit = 300;
       const rows = await rateLimitCase(
         limit,
         [limit, Math.floor(limit * 0.8)],
-        args.quick ? 20 : 60,
+        args.quick ? 20 : 90,
         log,
       );
       output.rate_limit = rows;
