@@ -40,6 +40,8 @@ export class Engine {
   /** Indices of the matching records, in response order. */
   match(q: ListQuery, now: number): Uint32Array {
     const s = this.settings;
+    const fast = this.plainWindow(q, now);
+    if (fast) return fast;
     const key = `${q.key}|${now}|${this.world.generation}|${s.windowField}|${s.order}|${s.retentionDays}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -54,6 +56,28 @@ export class Engine {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     return ids;
+  }
+
+  /**
+   * The common case (a window on creation time, ascending, no other filter) is a slice of the
+   * creation-time index: no scan, no copy.
+   */
+  private plainWindow(q: ListQuery, now: number): Uint32Array | undefined {
+    const stream = q.stream;
+    if (this.settings.order !== 'asc' || q.parentRun !== undefined) return undefined;
+    if (this.settings.windowField !== 'created' && stream !== 'operations') return undefined;
+    if (q.statuses || q.pipelines || q.runs || q.environments || q.integrations || q.tasks)
+      return undefined;
+    if (q.operationTypes || q.externalId !== undefined) return undefined;
+    if (stream === 'task_runs' && !q.includeSuperseded) return undefined;
+    const w = this.world;
+    const created = w.createdKey(stream);
+    const order = w.order[stream];
+    const retentionCut =
+      this.settings.retentionDays > 0 ? now - this.settings.retentionDays * 86400e6 : -Infinity;
+    const start = lowerBound(order, order.length, created, Math.max(q.from, retentionCut));
+    const end = upperBound(order, order.length, created, Math.min(q.to, now));
+    return order.subarray(start, Math.max(start, end));
   }
 
   private windowValue(stream: StreamName, i: number, now: number): number {
