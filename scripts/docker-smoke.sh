@@ -192,13 +192,13 @@ set -eu
 cd /app
 touch /airbyte/.writable && rm /airbyte/.writable || echo "NOT-WRITABLE /airbyte"
 find . -path ./node_modules -prune -o \( -name '*.ts' -o -name '*.map' -o -name '*.test.*' \) -print
-for d in src test bench snowflake scripts integration_tests lib/simulator .git secrets; do [ ! -e "$d" ] || echo "$d"; done
+for d in src test bench snowflake scripts integration_tests lib/simulator lib/demo.js .git secrets; do [ ! -e "$d" ] || echo "$d"; done
 while read -r p; do [ ! -e "node_modules/$p" ] || echo "node_modules/$p"; done </dev-only.txt
 SH
 unexpected=$(podman run --rm --network none --entrypoint /bin/sh \
   -v "$WORK/inspect.sh:/inspect.sh:ro" -v "$WORK/dev-only.txt:/dev-only.txt:ro" "$IMAGE" /inspect.sh)
 [ -z "$unexpected" ] || fail "the runtime image carries what it should not: $(echo "$unexpected" | sed -n 1,10p | tr '\n' ' ')"
-note "no TypeScript, source maps, tests, simulator or dev-only packages ($(wc -l <"$WORK/dev-only.txt") checked); /airbyte writable by node"
+note "no TypeScript, source maps, tests, simulator, demo or dev-only packages ($(wc -l <"$WORK/dev-only.txt") checked); /airbyte writable by node"
 
 # ---------------------------------------------------------------------------------------------
 step "build context (.dockerignore keeps tests, secrets and build leftovers out)"
