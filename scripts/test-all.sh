@@ -12,6 +12,7 @@ step "generated files are current"; python3 scripts/generate.py --check
 step "jest (simulator, source, conformance)"; npx jest --ci
 step "ruff";                       python3 -m ruff check snowflake scripts test/pyairbyte
 step "pytest (native app)";        python3 -m pytest -q snowflake/tests
+step "live Snowflake smoke (SKIPPED without credentials)"; npm run -s snowflake:smoke
 step "PyAirbyte (own virtualenv)"; bash test/pyairbyte/run.sh -p no:warnings
 step "docker image";               bash scripts/docker-smoke.sh
 step "all tests passed"
