@@ -42,7 +42,8 @@ export class Observer {
     if (e.fault) c.byFault[e.fault] = (c.byFault[e.fault] ?? 0) + 1;
     if (this.maxLog <= 0) return;
     this.log.push(e);
-    if (this.log.length > this.maxLog) this.log.splice(0, this.log.length - this.maxLog);
+    // Trimmed in batches: splicing the head off a long array on every request is O(n) each time.
+    if (this.log.length > this.maxLog + 1000) this.log.splice(0, this.log.length - this.maxLog);
   }
 
   reset(): void {

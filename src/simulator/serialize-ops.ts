@@ -63,6 +63,12 @@ export class OperationWriter extends RecordWriter {
   private readonly oCostA: Buffer[];
   private readonly oCostB: Buffer[];
   private readonly noCost: Buffer;
+  /** `","accountId":"<id>","pipelineRunId":"`. */
+  private readonly accountAndRun: Buffer;
+  private lastTask = -1;
+  /** `<run id>","taskRunId":"<task run id>` of lastTask. */
+  private readonly lastParents = Buffer.alloc(36 + 15 + 36);
+  private readonly insertedIso = Buffer.alloc(32);
 
   constructor(world: World, optional: OptionalMode) {
     super(world, optional);
@@ -72,6 +78,7 @@ export class OperationWriter extends RecordWriter {
     this.oCostA = cache(this.perTask);
     this.oCostB = cache(this.perTask);
     this.noCost = this.seg(COST_FIELDS.map((k): Field => [k, null]));
+    this.accountAndRun = b('","accountId":"' + world.ws.accountId + '","pipelineRunId":"');
   }
 
   private buildDescribe(
@@ -131,14 +138,22 @@ export class OperationWriter extends RecordWriter {
       ]));
     w.bytes(K.openId);
     writeUuid(w, world.seed, KIND.operation, opKey);
-    w.bytes(K.accountKey);
-    w.ascii(world.ws.accountId);
-    w.bytes(K.runIdKey);
-    writeUuid(w, world.seed, KIND.pipelineRun, world.runKey(run));
-    w.bytes(K.taskRunKey);
-    writeUuid(w, world.seed, KIND.taskRun, world.taskKey(task));
+    w.bytes(this.accountAndRun);
+    // Operations of one task are adjacent in most orders: their parents' ids are copied, not recomputed.
+    if (task === this.lastTask) {
+      w.bytes(this.lastParents);
+    } else {
+      const from = w.off;
+      writeUuid(w, world.seed, KIND.pipelineRun, world.runKey(run));
+      w.bytes(K.taskRunKey);
+      writeUuid(w, world.seed, KIND.taskRun, world.taskKey(task));
+      w.buf.copy(this.lastParents, 0, from, w.off);
+      this.lastTask = task;
+    }
     w.bytes(K.insertedKey);
+    const insertedAt = w.off;
     writeIso(w, inserted);
+    w.buf.copy(this.insertedIso, 0, insertedAt, w.off);
     w.byte(34);
     w.bytes(describe);
     w.bytes(K.externalIdKey);
@@ -154,7 +169,7 @@ export class OperationWriter extends RecordWriter {
     w.bytes(K.opStartedKey);
     writeIso(w, startedAt);
     w.bytes(K.opCompletedKey);
-    writeIso(w, inserted);
+    w.bytes(this.insertedIso);
     w.bytes(K.depsKey);
     w.bytes(opKey % 3 === 0 ? K.empty : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length]);
     w.bytes(K.durationKey);
