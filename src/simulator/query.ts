@@ -193,7 +193,7 @@ export function parseListQuery(
         q.statuses = new Set([idx]);
       }
     }
-  } else {
+  } else if (!nested) {
     const items = commaList(statusRaw);
     if (items) {
       const bad = items.filter((s) => !(statusNames as readonly string[]).includes(s));

@@ -117,7 +117,22 @@ export function createHandler(s: SimState): http.RequestListener {
     const detail = (status: number, msg: string, extra: Record<string, string> = {}): void =>
       reply(status, JSON.stringify({ detail: msg }), extra);
 
-    if (!url.pathname.startsWith(PUBLIC_PREFIX)) return detail(404, 'Not Found');
+    // Routing comes before auth, as in FastAPI: unknown paths are 404 and other methods 405 for anyone.
+    if (!route) {
+      const bare = url.pathname.replace(/\/+$/, '');
+      if (bare !== url.pathname && bare.startsWith(PUBLIC_PREFIX) && routeOf(bare)) {
+        // FastAPI's redirect_slashes.
+        res.writeHead(307, {
+          Location: bare + url.search,
+          'Content-Length': 0,
+          Date: s.clock.now().toUTCString(),
+        });
+        res.end();
+        return finish(307);
+      }
+      return detail(404, 'Not Found');
+    }
+    if (req.method !== 'GET') return detail(405, 'Method Not Allowed', { Allow: 'GET' });
     const auth = req.headers.authorization;
     const key = auth && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
     if (!key || !s.opts.apiKeys.includes(key)) {
@@ -137,9 +152,6 @@ export function createHandler(s: SimState): http.RequestListener {
         'This API key has access to several accounts: set the X-Orchestra-Account-Id header to choose one.',
       );
     }
-    if (!route) return detail(404, 'Not Found');
-    if (req.method !== 'GET') return detail(405, 'Method Not Allowed', { Allow: 'GET' });
-
     const waitMs = s.limiter.check(key, Date.now());
     if (waitMs > 0) {
       fault = 'rateLimit';

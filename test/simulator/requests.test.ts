@@ -282,4 +282,21 @@ describe('filter validation', () => {
     expect(post.status).toBe(405);
     expect(await post.json()).toEqual({ detail: 'Method Not Allowed' });
   });
+
+  test('routing comes before auth (404 without a key), and a trailing slash redirects as FastAPI does', async () => {
+    const unknown = await get(sim.baseUrl + '/nope', {}, {});
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toEqual({ detail: 'Not Found' });
+    const slash = await fetch(sim.baseUrl + '/task_runs/?page_size=3', { redirect: 'manual' });
+    expect(slash.status).toBe(307);
+    expect(slash.headers.get('location')).toBe('/api/engine/public/task_runs?page_size=3');
+  });
+
+  test('the nested endpoint ignores list filters it does not document', async () => {
+    const run = (await page(sim.baseUrl, '/pipeline_runs', { page_size: 1 })).results[0];
+    const p = `/pipeline_runs/${run.id as string}/task_runs`;
+    expect(await page(sim.baseUrl, p, { status: 'NOT_A_STATUS' })).toEqual(
+      await page(sim.baseUrl, p),
+    );
+  });
 });
