@@ -90,6 +90,25 @@ describe('simulator smoke', () => {
   });
 });
 
+describe('the default wall clock', () => {
+  test('follows real time, with history generated up to now', async () => {
+    const wall = await startSimulator({ seed: 2, records: 3000 });
+    try {
+      const first = await get(wall.baseUrl + '/pipeline_runs');
+      const served = Date.parse(first.headers.get('date') ?? '');
+      expect(Math.abs(served - Date.now())).toBeLessThan(2000);
+      const newest = wall.truth('pipeline_runs').map((r) => Date.parse(r.createdAt as string));
+      expect(Math.max(...newest)).toBeLessThanOrEqual(Date.now());
+      expect(Math.max(...newest)).toBeGreaterThan(Date.now() - DAY);
+      await new Promise((r) => setTimeout(r, 1100));
+      const later = await get(wall.baseUrl + '/pipeline_runs');
+      expect(Date.parse(later.headers.get('date') ?? '')).toBeGreaterThan(served);
+    } finally {
+      await wall.close();
+    }
+  });
+});
+
 describe('simulator CLI', () => {
   test('prints the listening line first and serves until killed', async () => {
     const cli = path.join(__dirname, '../../lib/simulator/cli.js');
