@@ -132,7 +132,7 @@ export class PageTranscoder {
         continue;
       }
       if (c !== QUOTE) return undefined;
-      const keyEnd = body.indexOf(QUOTE, i + 1);
+      const keyEnd = skipString(body, i) - 1;
       if (keyEnd < 0) return undefined;
       const info = this.key(body, i + 1, keyEnd, slot);
       if (!info) return undefined;
@@ -233,18 +233,18 @@ function skipSpace(body: Buffer, i: number): number {
   return i;
 }
 
-/** Index just after the string starting at `i` (its opening quote), or -1. */
+/**
+ * Index just after the string starting at `i` (its opening quote), or -1. A byte loop: values and
+ * keys are short, and a native indexOf per string costs more in call overhead than it saves.
+ */
 function skipString(body: Buffer, i: number): number {
-  let j = i + 1;
-  for (;;) {
-    const q = body.indexOf(QUOTE, j);
-    if (q < 0) return -1;
-    // The quote is escaped when an odd number of backslashes precede it.
-    let k = q - 1;
-    while (k > i && body[k] === BACKSLASH) k--;
-    if ((q - 1 - k) % 2 === 0) return q + 1;
-    j = q + 1;
+  const n = body.length;
+  for (let j = i + 1; j < n; j++) {
+    const c = body[j];
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) j++;
   }
+  return -1;
 }
 
 /** Index just after the JSON value starting at `i`, or -1. */
