@@ -1,6 +1,6 @@
 /** Operations as the API sends them (OperationResponse), written as bytes. Operations never change. */
 import { ByteWriter, writeIso } from './bytes';
-import { OP_NAMES } from './catalog';
+import { JOB_KINDS, OP_NAMES } from './catalog';
 import { KIND, OPERATION_STATUSES } from './constants';
 import { OptionalMode } from './options';
 import { QuickRng, writeUuid } from './prng';
@@ -72,11 +72,11 @@ export class OperationWriter extends RecordWriter {
 
   constructor(world: World, optional: OptionalMode) {
     super(world, optional);
-    this.extPrefix = cache(this.perTask * 16);
+    this.extPrefix = cache(JOB_KINDS.length * OP_NAMES.length);
     this.oDescribe = cache(OP_NAMES.length * 8 * OP_TYPES.length * 2);
-    this.oInteg = cache(this.perTask);
-    this.oCostA = cache(this.perTask);
-    this.oCostB = cache(this.perTask);
+    this.oInteg = cache(JOB_KINDS.length);
+    this.oCostA = cache(JOB_KINDS.length);
+    this.oCostB = cache(JOB_KINDS.length);
     this.noCost = this.seg(COST_FIELDS.map((k): Field => [k, null]));
     this.accountAndRun = b('","accountId":"' + world.ws.accountId + '","pipelineRunId":"');
   }
@@ -113,7 +113,8 @@ export class OperationWriter extends RecordWriter {
     const p = world.ws.pipelines[world.runs.pipeline.data[run]];
     const slot = world.tasks.slot.data[task];
     const def = p.taskBySlot[slot];
-    const dk = p.idx * 16 + slot;
+    // Segments that depend only on the kind of job: a handful, hot in the CPU cache.
+    const dk = JOB_KINDS.indexOf(def.kind);
     const opKey = world.opKey(i);
     const rng = this.rng.reseed(world.seed, opKey, 701);
     const statusCode = op.status.data[i];
@@ -158,7 +159,7 @@ export class OperationWriter extends RecordWriter {
     w.bytes(describe);
     w.bytes(K.externalIdKey);
     // externalId(integration, opName, opKey), written without building the string.
-    const xk = dk * 16 + nameIdx;
+    const xk = dk * OP_NAMES.length + nameIdx;
     w.bytes(
       this.extPrefix[xk] ??
         (this.extPrefix[xk] = b(def.kind.integration.toLowerCase() + '.' + opName + '.')),
