@@ -14,6 +14,8 @@ export function mainCommand(): Command {
   const logger = new ConnectorLogger(out);
   const source = new OrchestraSource(logger);
   const crash = (err: unknown): void => {
+    // The reader went away (closed pipe): nothing can be reported on stdout any more.
+    if ((err as { code?: string })?.code === 'EPIPE') process.exit(1);
     // A bug or a crash in a dependency: still a protocol TRACE and a non-zero exit.
     const error = err instanceof Error ? err : new Error(String(err));
     out.message(

@@ -3,7 +3,7 @@ import { AirbyteLogger, AirbyteLogLevel, AirbyteMessage, AirbyteState } from '..
 
 import { makeRedactor } from '../client/errors';
 import { OrchestraConfig, parseConfig } from '../config';
-import { failureTypeOf, messageOf } from '../errors';
+import { failureTypeOf, messageOf, SystemError } from '../errors';
 import type { OrchestraSource } from '../source';
 import { readJsonFile } from './files';
 import { connectionStatus, errorTrace } from './messages';
@@ -115,6 +115,10 @@ export function buildProgram(source: OrchestraSource, out: Output): Command {
           emit(out, msg);
           const ready = out.ready();
           if (ready) await ready;
+          if (out.closed) {
+            // Nobody reads the records any more: stop instead of syncing into the void.
+            throw new SystemError(`stdout was closed (${out.closed.message}): stopping the sync`);
+          }
         }
       });
     });

@@ -16,8 +16,14 @@ export class Output {
   private blocked?: Promise<void>;
   private redact: (text: string) => string = (t) => t;
   linesWritten = 0;
+  /** Set when the stream failed (e.g. EPIPE: the reader went away); output is dropped from then on. */
+  closed?: Error;
 
-  constructor(private readonly stream: Writable = process.stdout) {}
+  constructor(private readonly stream: Writable = process.stdout) {
+    stream.on('error', (err: Error) => {
+      this.closed ??= err;
+    });
+  }
 
   setRedactor(redact: (text: string) => string): void {
     this.redact = redact;
@@ -52,6 +58,12 @@ export class Output {
 
   flush(): void {
     if (this.parts.length === 0) return;
+    if (this.closed || this.stream.destroyed) {
+      this.closed ??= new Error('the output stream is closed');
+      this.parts = [];
+      this.size = 0;
+      return;
+    }
     const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
@@ -75,6 +87,7 @@ export class Output {
   /** Flushes and waits until everything written so far has been handed to the OS. */
   async end(): Promise<void> {
     this.flush();
+    if (this.closed || this.stream.destroyed) return;
     await new Promise<void>((resolve) => {
       // A zero-length write calls back once the earlier chunks are flushed.
       this.stream.write('', () => resolve());
