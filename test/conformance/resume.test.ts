@@ -1,6 +1,9 @@
 import { startSimulator } from '../../src/simulator';
 import { Destination, nextState, recordsOf, statesOf } from '../helpers/messages';
-import { catalogFor, ensureBuilt, runMain, STREAMS, writeFiles } from '../helpers/sync';
+import { spawn } from 'child_process';
+import path from 'path';
+
+import { catalogFor, ensureBuilt, ROOT, runMain, STREAMS, writeFiles } from '../helpers/sync';
 import { compare, servedNow, summary } from '../helpers/truth';
 
 const HOUR = 3_600_000;
@@ -65,6 +68,42 @@ describe('an interrupted sync', () => {
           stale: 0,
         });
       }
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('stops with a non-zero exit when the reader of stdout goes away', async () => {
+    ensureBuilt();
+    const sim = await startSimulator({
+      seed: 13,
+      clock: 'manual',
+      start: '2026-03-10T12:00:00Z',
+      records: 3000,
+    });
+    try {
+      const files = writeFiles({
+        'config.json': {
+          api_key: 'simulator-key',
+          api_url: sim.baseUrl,
+          requests_per_minute: 100000,
+          page_size: 10,
+        },
+        'catalog.json': catalogFor('full_refresh'),
+      });
+      const child = spawn(process.execPath, [
+        path.join(ROOT, 'bin', 'main'),
+        'read',
+        '--config',
+        files['config.json'],
+        '--catalog',
+        files['catalog.json'],
+      ]);
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(1);
+      // It stopped early: far fewer requests than a whole read of 3,000 records by 10.
+      expect(sim.counters.total).toBeLessThan(100);
     } finally {
       await sim.close();
     }
