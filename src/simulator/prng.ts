@@ -3,6 +3,7 @@
  * so the same record is identical whichever order it is generated or requested in.
  */
 
+import { HEX as HEXB } from './bytes';
 import type { ByteWriter } from './bytes';
 
 // Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
@@ -271,19 +272,21 @@ export function writeUuid(w: ByteWriter, seed: number, kind: number, key: number
   const g5hi = floor(low48 / 4294967296);
   const g5lo = low48 % 4294967296;
   w.ensure(36);
-  w.hex(h1 >>> 16, 4);
-  w.hex(h1 & 0xffff, 4);
-  w.buf[w.off++] = 45;
-  w.hex(h2 >>> 16, 4);
-  w.buf[w.off++] = 45;
-  w.buf[w.off++] = 52;
-  w.hex((h2 >>> 4) & 0xfff, 3);
-  w.buf[w.off++] = 45;
-  w.hex(8 | (h2 & 3), 1);
-  w.hex((h1 ^ h2) & 255, 2);
-  w.hex(top, 1);
-  w.buf[w.off++] = 45;
-  w.hex(g5hi, 4);
-  w.hex(g5lo >>> 16, 4);
-  w.hex(g5lo & 0xffff, 4);
+  const buf = w.buf;
+  const o = w.off;
+  for (let i = 7; i >= 0; i--) buf[o + 7 - i] = HEXB[(h1 >>> (4 * i)) & 15];
+  buf[o + 8] = 45;
+  for (let i = 3; i >= 0; i--) buf[o + 12 - i] = HEXB[(h2 >>> (16 + 4 * i)) & 15];
+  buf[o + 13] = 45;
+  buf[o + 14] = 52;
+  for (let i = 2; i >= 0; i--) buf[o + 17 - i] = HEXB[(h2 >>> (4 + 4 * i)) & 15];
+  buf[o + 18] = 45;
+  buf[o + 19] = HEXB[8 | (h2 & 3)];
+  buf[o + 20] = HEXB[((h1 ^ h2) >>> 4) & 15];
+  buf[o + 21] = HEXB[(h1 ^ h2) & 15];
+  buf[o + 22] = HEXB[top];
+  buf[o + 23] = 45;
+  for (let i = 3; i >= 0; i--) buf[o + 27 - i] = HEXB[(g5hi >>> (4 * i)) & 15];
+  for (let i = 7; i >= 0; i--) buf[o + 35 - i] = HEXB[(g5lo >>> (4 * i)) & 15];
+  w.off = o + 36;
 }
