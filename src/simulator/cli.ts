@@ -3,7 +3,7 @@
  * Command line: `node lib/simulator/cli.js --port 0 [--seed N] [--scenario calm|realistic|hostile] ...`
  * The first line on stdout is `listening on http://127.0.0.1:<port>/api/engine/public`; it serves until killed.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { startSimulator } from './index';
 import {
   ENDPOINTS,
@@ -140,6 +140,12 @@ const program = new Command()
     collect,
   )
   .option('--history-days <n>', 'days of history generated before start', num('history-days'), 8)
+  .option(
+    '--request-log-size <n>',
+    'requests kept in the log (GET /_sim/requests)',
+    int('request-log-size'),
+    10000,
+  )
   .option('--verbose', 'one line per request on stderr', false)
   .addHelpText(
     'after',
@@ -168,11 +174,18 @@ interface CliOpts {
   slowMs?: number;
   fault?: string[];
   historyDays: number;
+  requestLogSize: number;
   verbose: boolean;
 }
 
 async function main(): Promise<void> {
-  program.parse(process.argv);
+  program.exitOverride();
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    // Commander has printed its message (or the help); bad switches exit 2 like every other bad input.
+    process.exit(err instanceof CommanderError && err.exitCode === 0 ? 0 : 2);
+  }
   const o = program.opts<CliOpts>();
   const input: SimulatorOptionsInput = {
     port: o.port,
@@ -195,6 +208,7 @@ async function main(): Promise<void> {
     hangMs: o.hangMs,
     slowMs: o.slowMs,
     historyDays: o.historyDays,
+    requestLogSize: o.requestLogSize,
     verbose: o.verbose,
   };
   if (o.fault?.length) {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startSimulator, SimulatorHandle } from '../../src/simulator';
 import { DAY, HOUR, get, page, readAll } from './helpers';
@@ -132,5 +132,47 @@ describe('simulator CLI', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  test('--help lists every switch and scenario; a bad switch exits 2 naming it', () => {
+    const cli = path.join(__dirname, '../../lib/simulator/cli.js');
+    const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    const switches = [
+      '--port',
+      '--host',
+      '--seed',
+      '--scenario',
+      '--clock',
+      '--start',
+      '--records',
+      '--window-field',
+      '--order',
+      '--optional',
+      '--api-key',
+      '--rate-limit',
+      '--retry-after',
+      '--retention-days',
+      '--wide-window',
+      '--multi-account',
+      '--non-enterprise',
+      '--hang-ms',
+      '--slow-ms',
+      '--fault',
+      '--history-days',
+      '--request-log-size',
+      '--verbose',
+    ];
+    for (const sw of switches)
+      expect({ sw, listed: help.stdout.includes(sw) }).toEqual({ sw, listed: true });
+    for (const sc of ['calm', 'realistic', 'hostile']) expect(help.stdout).toContain(sc);
+    const bad = spawnSync(process.execPath, [cli, '--rate-limit', 'lots'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--rate-limit/);
+    const badFault = spawnSync(process.execPath, [cli, '--fault', 'explode=0.1'], {
+      encoding: 'utf8',
+    });
+    expect(badFault.status).toBe(2);
+    expect(badFault.stderr).toMatch(/unknown fault "explode"/);
   });
 });
