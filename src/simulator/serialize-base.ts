@@ -34,8 +34,6 @@ export const K = {
   externalIdKey: b(',"externalId":"'),
   opStartedKey: b(',"startedAt":"'),
   opCompletedKey: b('","completedAt":"'),
-  depsKey: b('","dependencies":'),
-  durationKey: b(',"operationDuration":'),
   rowsKey: b(',"rowsAffected":'),
   costKey: b(',"cost":'),
   creditsKey: b(',"credits":'),
@@ -52,7 +50,6 @@ export const K = {
   tagsDaily: b(',"tags":["daily"]'),
   rerunTrue: b(',"canRerun":true}'),
   rerunFalse: b(',"canRerun":false}'),
-  empty: b('[]'),
 };
 
 const NULLABLE = [
@@ -72,7 +69,6 @@ const NULLS = Object.fromEntries(NULLABLE.map((k) => [k, b(',"' + k + '":null')]
   NullableKey,
   Buffer
 >;
-export const DEPENDENCIES_JSON = OP_NAMES.map((n) => b(JSON.stringify([n])));
 export const META_JSON = OP_NAMES.map((n) => b(JSON.stringify({ node_id: `model.acme.${n}` })));
 
 /** Segment caches are preallocated: arrays indexed far beyond their length turn into slow dictionaries. */

@@ -4,16 +4,7 @@ import { JOB_KINDS, OP_NAMES } from './catalog';
 import { KIND, OPERATION_STATUSES } from './constants';
 import { OptionalMode } from './options';
 import { QuickRng, writeUuid } from './prng';
-import {
-  DEPENDENCIES_JSON,
-  Field,
-  K,
-  META_JSON,
-  RecordWriter,
-  b,
-  cache,
-  q,
-} from './serialize-base';
+import { Field, K, META_JSON, RecordWriter, b, cache, q } from './serialize-base';
 import { OP, World } from './world';
 
 /** OperationType enum values, for integer segment keys. */
@@ -50,6 +41,11 @@ const COST_FIELDS = [
   'rawCostUnits',
 ];
 
+// `","dependencies":[...],"operationDuration":` for each variant.
+const depsSeg = (json: string): Buffer => b('","dependencies":' + json + ',"operationDuration":');
+const NO_DEPENDENCIES = depsSeg('[]');
+const DEPENDENCIES = OP_NAMES.map((n) => depsSeg(JSON.stringify([n])));
+
 /** An operation's external id (also what the `external_id` filter matches). */
 export function externalId(integration: string, opName: string, opKey: number): string {
   return integration.toLowerCase() + '.' + opName + '.' + opKey.toString(36);
@@ -72,7 +68,7 @@ export class OperationWriter extends RecordWriter {
 
   constructor(world: World, optional: OptionalMode) {
     super(world, optional);
-    this.extPrefix = cache(JOB_KINDS.length * OP_NAMES.length);
+    this.extPrefix = cache(JOB_KINDS.length * OP_NAMES.length * 8 * OP_TYPES.length * 2);
     this.oDescribe = cache(OP_NAMES.length * 8 * OP_TYPES.length * 2);
     this.oInteg = cache(JOB_KINDS.length);
     this.oCostA = cache(JOB_KINDS.length);
@@ -131,11 +127,16 @@ export class OperationWriter extends RecordWriter {
     const describe =
       this.oDescribe[desc] ??
       (this.oDescribe[desc] = this.buildDescribe(failed, nameIdx, statusCode, opType));
+    // `"` + integration fields + `,"startedAt":"`.
     const integ =
       this.oInteg[dk] ??
-      (this.oInteg[dk] = this.seg([
-        ['integration', q(def.kind.integration)],
-        ['integrationJob', q(def.kind.job)],
+      (this.oInteg[dk] = Buffer.concat([
+        K.q,
+        this.seg([
+          ['integration', q(def.kind.integration)],
+          ['integrationJob', q(def.kind.job)],
+        ]),
+        K.opStartedKey,
       ]));
     w.bytes(K.openId);
     writeUuid(w, world.seed, KIND.operation, opKey);
@@ -155,25 +156,25 @@ export class OperationWriter extends RecordWriter {
     const insertedAt = w.off;
     writeIso(w, inserted);
     w.buf.copy(this.insertedIso, 0, insertedAt, w.off);
-    w.byte(34);
-    w.bytes(describe);
-    w.bytes(K.externalIdKey);
-    // externalId(integration, opName, opKey), written without building the string.
-    const xk = dk * OP_NAMES.length + nameIdx;
+    const describeCount = OP_NAMES.length * 8 * OP_TYPES.length * 2;
+    // `"` + describe + `,"externalId":"` + the external id's prefix, as one segment;
+    // externalId(integration, opName, opKey) is written without building the string.
+    const xk = dk * describeCount + desc;
     w.bytes(
       this.extPrefix[xk] ??
-        (this.extPrefix[xk] = b(def.kind.integration.toLowerCase() + '.' + opName + '.')),
+        (this.extPrefix[xk] = Buffer.concat([
+          K.q,
+          describe,
+          K.externalIdKey,
+          b(def.kind.integration.toLowerCase() + '.' + opName + '.'),
+        ])),
     );
     w.base36(opKey);
-    w.byte(34);
     w.bytes(integ);
-    w.bytes(K.opStartedKey);
     writeIso(w, startedAt);
     w.bytes(K.opCompletedKey);
     w.bytes(this.insertedIso);
-    w.bytes(K.depsKey);
-    w.bytes(opKey % 3 === 0 ? K.empty : DEPENDENCIES_JSON[(nameIdx + 1) % OP_NAMES.length]);
-    w.bytes(K.durationKey);
+    w.bytes(opKey % 3 === 0 ? NO_DEPENDENCIES : DEPENDENCIES[(nameIdx + 1) % OP_NAMES.length]);
     w.micros(inserted - startedAt);
     if (opType === 'TEST') this.null(w, 'rowsAffected');
     else {
