@@ -64,12 +64,16 @@ export interface Comparison {
 }
 
 /**
- * Fields not compared. Simulator defect (reported): serialize.ts caches `triggeredBy` per
- * (pipeline, variant), but the sensor variant's `sensorRunId` depends on the run, so the truth
- * serializer and the API disagree on it. The connector passes nested objects through untouched
- * (see normalise.test.ts), so skipping this field hides no connector behaviour.
+ * Nested values without null members: with optional fields omitted, the API also drops nulls
+ * inside nested objects, while the truth spells them out. Top-level nulls are compared as is.
  */
-const IGNORED_FIELDS = new Set(['triggered_by']);
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = canonical(v);
+  return out;
+}
 
 /** Every expected record must be in the destination, equal field by field. */
 export function compare(dest: Destination, stream: string, expected: Iterable<Rec>): Comparison {
@@ -86,8 +90,7 @@ export function compare(dest: Destination, stream: string, expected: Iterable<Re
     // A destination holding a newer version than the one expected is current, not stale.
     if (changedAt(stream, got) > changedAt(stream, want)) continue;
     for (const [field, value] of Object.entries(want)) {
-      if (IGNORED_FIELDS.has(field)) continue;
-      if (JSON.stringify(got[field]) !== JSON.stringify(value)) {
+      if (JSON.stringify(canonical(got[field])) !== JSON.stringify(canonical(value))) {
         result.stale.push({ id, field, expected: value, got: got[field] });
         break;
       }
