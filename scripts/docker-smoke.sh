@@ -401,9 +401,13 @@ cat_run() { # tag args...
 }
 
 rc=$(cat_run invalid check --config /secrets/invalid_config.json)
-# CAT's `status: failed` wants exactly one CONNECTION_STATUS FAILED (the exit code is checked above).
+# CAT's `status: exception` wants a non-zero exit and exactly one TRACE error; Airbyte reads the
+# one CONNECTION_STATUS FAILED.
+[ "$rc" != 0 ] || fail "integration_tests/invalid_config.json: check exited 0; a failed check must exit non-zero"
 [ "$(jq -r -s '[.[] | select(.type == "CONNECTION_STATUS") | .connectionStatus.status] | join(",")' "$WORK/out/cat-invalid.jsonl")" = FAILED ] \
   || fail "integration_tests/invalid_config.json: check should give one CONNECTION_STATUS FAILED (exit $rc): $(cat "$WORK/out/cat-invalid.jsonl")"
+[ "$(jq -s '[.[] | select(.type == "TRACE" and .trace.type == "ERROR")] | length' "$WORK/out/cat-invalid.jsonl")" = 1 ] \
+  || fail "integration_tests/invalid_config.json: check should give exactly one TRACE error: $(cat "$WORK/out/cat-invalid.jsonl")"
 
 rc=$(cat_run full-refresh read --config /secrets/config.json --catalog /secrets/full_refresh_catalog.json)
 [ "$rc" = 0 ] || fail "full-refresh read with the acceptance config exited $rc: $(tail -3 "$WORK/out/cat-full-refresh.stderr")"
@@ -470,7 +474,7 @@ for (const test of t.incremental?.tests ?? []) {
   if (test.future_state?.future_state_path) paths.push(['incremental.future_state_path', test.future_state.future_state_path]);
 }
 const statuses = (t.connection?.tests ?? []).map((x) => x.status).sort().join(',');
-if (statuses !== 'failed,succeed') problems.push(`connection tests should be one succeed and one failed, got ${statuses}`);
+if (statuses !== 'exception,succeed') problems.push(`connection tests should be one succeed and one exception, got ${statuses}`);
 for (const [what, p] of paths) if (!fs.existsSync(p)) problems.push(`${what}: ${p} does not exist`);
 // CAT at strictness high: the future state names every incremental stream of the configured catalog.
 for (const test of t.incremental?.tests ?? []) {

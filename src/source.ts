@@ -1,10 +1,10 @@
 import VError from 'verror';
 
 import {
-  AirbyteCatalogMessage,
-  AirbyteConfiguredCatalog,
   AirbyteConnectionStatus,
   AirbyteConnectionStatusMessage,
+  AirbyteCatalogMessage,
+  AirbyteConfiguredCatalog,
   AirbyteLogger,
   AirbyteMessage,
   AirbyteSource,
@@ -16,7 +16,7 @@ import { Sleep } from './client/budget';
 import { CHECK_RETRY, RetryOptions } from './client/retry';
 import { ServerClock } from './clock';
 import { loadSpec, OrchestraConfig, parseConfig } from './config';
-import { messageOf } from './errors';
+import { FailureType, failureTypeOf, messageOf } from './errors';
 import { parseCatalog } from './protocol/catalog';
 import { readStreams, ReadSummary } from './protocol/read';
 import { parseState } from './protocol/state';
@@ -32,6 +32,9 @@ export interface SourceOptions {
 }
 
 /** Orchestra source: spec, check, discover, read; the work lives in client/, streams/, protocol/. */
+/** What `check` found: nothing, or one actionable message and its Airbyte failure type. */
+export type CheckResult = { ok: true } | { ok: false; message: string; failureType: FailureType };
+
 export class OrchestraSource extends AirbyteSource<OrchestraConfig> {
   readonly clock: ServerClock;
   private client?: OrchestraClient;
@@ -96,17 +99,35 @@ export class OrchestraSource extends AirbyteSource<OrchestraConfig> {
     }
   }
 
-  /** `check` validates the config first: a bad field is a FAILED status naming the field. */
-  async check(rawConfig: unknown): Promise<AirbyteConnectionStatusMessage> {
+  /**
+   * `check` validates the config first (a bad field is named), then makes one cheap authenticated
+   * request. A failure says what to fix and whether it is the user's input or the system.
+   */
+  async checkConfig(rawConfig: unknown): Promise<CheckResult> {
     let config: OrchestraConfig;
     try {
       config = parseConfig(rawConfig);
     } catch (err) {
-      return failed(messageOf(err));
+      return { ok: false, message: messageOf(err), failureType: 'config_error' };
     }
     const [ok, error] = await this.checkConnection(config);
-    if (!ok) return failed(error?.message ?? 'The connection check failed.');
-    return new AirbyteConnectionStatusMessage({ status: AirbyteConnectionStatus.SUCCEEDED });
+    if (ok) return { ok: true };
+    return {
+      ok: false,
+      message: error?.message ?? 'The connection check failed.',
+      failureType: failureTypeOf(error),
+    };
+  }
+
+  /** The CDK's shape of `check` (a bare status message), over checkConfig. */
+  async check(rawConfig: unknown): Promise<AirbyteConnectionStatusMessage> {
+    const result = await this.checkConfig(rawConfig);
+    return result.ok
+      ? new AirbyteConnectionStatusMessage({ status: AirbyteConnectionStatus.SUCCEEDED })
+      : new AirbyteConnectionStatusMessage({
+          status: AirbyteConnectionStatus.FAILED,
+          message: result.message,
+        });
   }
 
   streams(config: OrchestraConfig): OrchestraStream[] {
@@ -144,8 +165,4 @@ export class OrchestraSource extends AirbyteSource<OrchestraConfig> {
     this.lastRead = summary;
     yield* readStreams(streams, configured, parsedState, this.logger, summary);
   }
-}
-
-function failed(message: string): AirbyteConnectionStatusMessage {
-  return new AirbyteConnectionStatusMessage({ status: AirbyteConnectionStatus.FAILED, message });
 }

@@ -3,7 +3,7 @@ import { AirbyteLogger, AirbyteLogLevel, AirbyteMessage, AirbyteState } from '..
 
 import { makeRedactor } from '../client/errors';
 import { OrchestraConfig, parseConfig } from '../config';
-import { failureTypeOf, messageOf, SystemError } from '../errors';
+import { FailureType, failureTypeOf, messageOf, SystemError } from '../errors';
 import type { OrchestraSource } from '../source';
 import { readJsonFile } from './files';
 import { connectionStatus, errorTrace } from './messages';
@@ -76,12 +76,21 @@ export function buildProgram(source: OrchestraSource, out: Output): Command {
     .description('check that the config can read from Orchestra')
     .requiredOption('--config <file>', 'config JSON file')
     .action(async (opts: { config: string }) => {
+      // One CONNECTION_STATUS either way (what Airbyte and its acceptance tests read); a failure
+      // also gets an ERROR trace and a non-zero exit, so scripts and PyAirbyte cannot miss it.
+      const fail = (message: string, failureType: FailureType): void => {
+        out.message(connectionStatus(false, message));
+        out.message(errorTrace(message, failureType));
+        process.exitCode = 1;
+      };
       try {
         const raw = readJsonFile(opts.config, 'config');
         out.setRedactor(redactorFor(raw));
-        out.message(await source.check(raw));
+        const result = await source.checkConfig(raw);
+        if (result.ok) out.message(connectionStatus(true));
+        else fail(result.message, result.failureType);
       } catch (err) {
-        out.message(connectionStatus(false, messageOf(err)));
+        fail(messageOf(err), failureTypeOf(err));
       } finally {
         source.close();
         await out.end();

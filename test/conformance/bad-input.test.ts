@@ -202,7 +202,7 @@ describe('bad input and failures through bin/main', () => {
     ...override,
   });
 
-  it('check gives its own message for 403, 404, DNS, refused connections, 429 and invalid config', async () => {
+  it('check gives its own message, a TRACE and exit 1 for 403, 404, DNS, refused connections, 429 and invalid config', async () => {
     const cases: Array<
       [string, (s: SimulatorHandle) => void, (s: SimulatorHandle) => object, RegExp]
     > = [
@@ -248,14 +248,25 @@ describe('bad input and failures through bin/main', () => {
     cases.forEach(([name, , , message], i) => {
       const { result, ms } = results[i];
       const statuses = result.messages.filter((m) => m.type === 'CONNECTION_STATUS');
-      expect({ name, statuses: statuses.length, code: result.code }).toEqual({
+      const traces = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR');
+      expect({
+        name,
+        statuses: statuses.length,
+        traces: traces.length,
+        exitCode: result.code,
+      }).toEqual({
         name,
         statuses: 1,
-        code: 0,
+        traces: 1,
+        exitCode: 1,
       });
       expect({ name, message: statuses[0].connectionStatus.message }).toEqual({
         name,
         message: expect.stringMatching(message),
+      });
+      expect({ name, trace: traces[0].trace.error.message }).toEqual({
+        name,
+        trace: statuses[0].connectionStatus.message,
       });
       // check fails fast: no long retry loops.
       expect({ name, fast: ms < 10000 }).toEqual({ name, fast: true });

@@ -83,13 +83,20 @@ describe('Airbyte protocol conformance of bin/main', () => {
     ]);
   });
 
-  it('check fails with one CONNECTION_STATUS FAILED message that says what to do', async () => {
+  it('check fails with one CONNECTION_STATUS FAILED, one config_error TRACE and a non-zero exit', async () => {
     const result = await runMain(['check', '--config', files['wrong-key.json']]);
     expectProtocolLines(result.lines);
+    expect(result.code).not.toBe(0);
     const statuses = result.messages.filter((m) => m.type === 'CONNECTION_STATUS');
     expect(statuses).toHaveLength(1);
     expect(statuses[0].connectionStatus.status).toBe('FAILED');
     expect(statuses[0].connectionStatus.message).toMatch(/rejected the API key \(401\)/);
+    const traces = result.messages.filter((m) => m.type === 'TRACE');
+    expect(traces).toHaveLength(1);
+    expect(traces[0].trace.error).toMatchObject({
+      failure_type: 'config_error',
+      message: statuses[0].connectionStatus.message,
+    });
   });
 
   it('discover: exactly the three streams, schemas from resources/schemas, primary key and cursor', () => {
