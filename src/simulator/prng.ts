@@ -290,3 +290,51 @@ export function writeUuid(w: ByteWriter, seed: number, kind: number, key: number
   for (let i = 7; i >= 0; i--) buf[o + 35 - i] = HEXB[(g5lo >>> (4 * i)) & 15];
   w.off = o + 36;
 }
+
+/** Ids of one kind for one seed: the keyed permutation's constants computed once (hot path). */
+export class UuidKind {
+  private readonly fk: number;
+  private readonly rk: number[];
+
+  constructor(seed: number, kind: number) {
+    this.fk = kindKey(seed, kind);
+    this.rk = roundKeys(this.fk);
+  }
+
+  /** Same bytes as encodeUuid(seed, kind, key). */
+  write(w: ByteWriter, key: number): void {
+    const rk = this.rk;
+    let l = floor(key / TWO26) & M26;
+    let r = (key % TWO26) & M26;
+    for (let i = 0; i < 4; i++) {
+      const nl = r;
+      r = (l ^ mix32(r ^ rk[i])) & M26;
+      l = nl;
+    }
+    // p = l * 2^26 + r; the top 4 of its 52 bits, then 16 and 32 bits, without float division.
+    const top = (l >>> 22) & 15;
+    const low = l & 0x3fffff;
+    const g5hi = low >>> 6;
+    const g5lo = ((low & 63) * 67108864 + r) >>> 0;
+    const h1 = hash3(this.fk, key, 11);
+    const h2 = hash3(this.fk, key, 12);
+    w.ensure(36);
+    const buf = w.buf;
+    const o = w.off;
+    for (let i = 7; i >= 0; i--) buf[o + 7 - i] = HEXB[(h1 >>> (4 * i)) & 15];
+    buf[o + 8] = 45;
+    for (let i = 3; i >= 0; i--) buf[o + 12 - i] = HEXB[(h2 >>> (16 + 4 * i)) & 15];
+    buf[o + 13] = 45;
+    buf[o + 14] = 52;
+    for (let i = 2; i >= 0; i--) buf[o + 17 - i] = HEXB[(h2 >>> (4 + 4 * i)) & 15];
+    buf[o + 18] = 45;
+    buf[o + 19] = HEXB[8 | (h2 & 3)];
+    buf[o + 20] = HEXB[((h1 ^ h2) >>> 4) & 15];
+    buf[o + 21] = HEXB[(h1 ^ h2) & 15];
+    buf[o + 22] = HEXB[top];
+    buf[o + 23] = 45;
+    for (let i = 3; i >= 0; i--) buf[o + 27 - i] = HEXB[(g5hi >>> (4 * i)) & 15];
+    for (let i = 7; i >= 0; i--) buf[o + 35 - i] = HEXB[(g5lo >>> (4 * i)) & 15];
+    w.off = o + 36;
+  }
+}

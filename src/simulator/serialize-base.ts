@@ -7,7 +7,9 @@
  */
 import { ByteWriter, writeIso } from './bytes';
 import { OP_NAMES } from './catalog';
+import { KIND } from './constants';
 import { OptionalMode } from './options';
+import { UuidKind } from './prng';
 import { World } from './world';
 
 // Module-level bindings: global lookups are slow inside test-runner VM contexts (jest).
@@ -81,6 +83,9 @@ export abstract class RecordWriter {
   /** Per-pipeline cache sizes. */
   protected readonly perPipeline: number;
   protected readonly perTask: number;
+  protected readonly runIds: UuidKind;
+  protected readonly taskIds: UuidKind;
+  protected readonly opIds: UuidKind;
 
   constructor(
     protected readonly world: World,
@@ -89,6 +94,9 @@ export abstract class RecordWriter {
     this.omit = optional === 'omit';
     this.perPipeline = max(1, world.ws.pipelines.length);
     this.perTask = this.perPipeline * 16;
+    this.runIds = new UuidKind(world.seed, KIND.pipelineRun);
+    this.taskIds = new UuidKind(world.seed, KIND.taskRun);
+    this.opIds = new UuidKind(world.seed, KIND.operation);
   }
 
   /** `,"k":v` for each field; null values omitted in `omit` mode (never pass required fields as null). */

@@ -1,9 +1,9 @@
 /** Operations as the API sends them (OperationResponse), written as bytes. Operations never change. */
 import { ByteWriter, writeIso } from './bytes';
 import { JOB_KINDS, OP_NAMES } from './catalog';
-import { KIND, OPERATION_STATUSES } from './constants';
+import { OPERATION_STATUSES } from './constants';
 import { OptionalMode } from './options';
-import { QuickRng, writeUuid } from './prng';
+import { QuickRng } from './prng';
 import { Field, K, META_JSON, RecordWriter, b, cache, q } from './serialize-base';
 import { OP, World } from './world';
 
@@ -139,16 +139,16 @@ export class OperationWriter extends RecordWriter {
         K.opStartedKey,
       ]));
     w.bytes(K.openId);
-    writeUuid(w, world.seed, KIND.operation, opKey);
+    this.opIds.write(w, opKey);
     w.bytes(this.accountAndRun);
     // Operations of one task are adjacent in most orders: their parents' ids are copied, not recomputed.
     if (task === this.lastTask) {
       w.bytes(this.lastParents);
     } else {
       const from = w.off;
-      writeUuid(w, world.seed, KIND.pipelineRun, world.runKey(run));
+      this.runIds.write(w, world.runKey(run));
       w.bytes(K.taskRunKey);
-      writeUuid(w, world.seed, KIND.taskRun, world.taskKey(task));
+      this.taskIds.write(w, world.taskKey(task));
       w.buf.copy(this.lastParents, 0, from, w.off);
       this.lastTask = task;
     }

@@ -1,9 +1,9 @@
 /** Pipeline runs as the API sends them (PipelineRunResponse), written as bytes. */
 import { ByteWriter, writeIso } from './bytes';
 import { PIPELINE_MESSAGES } from './catalog';
-import { KIND, PIPELINE_STATUSES } from './constants';
+import { PIPELINE_STATUSES } from './constants';
 import { OptionalMode } from './options';
-import { hash, plainUuid, writeUuid } from './prng';
+import { hash, plainUuid } from './prng';
 import { K, RecordWriter, b, cache, q } from './serialize-base';
 import { World } from './world';
 import { PipelineDef } from './workspace';
@@ -145,7 +145,7 @@ export class PipelineRunWriter extends RecordWriter {
         ['data', p.dataJson],
       ]));
     w.bytes(K.openId);
-    writeUuid(w, world.seed, KIND.pipelineRun, world.runKey(i));
+    this.runIds.write(w, world.runKey(i));
     w.bytes(K.q);
     w.bytes(head);
     w.bytes(statusSeg);

@@ -1,9 +1,9 @@
 /** Task runs as the API sends them (TaskRunResponse), written as bytes. */
 import { ByteWriter, writeIso } from './bytes';
 import { EXTERNAL_STATUS, TASK_MESSAGES } from './catalog';
-import { KIND, TASK_STATUSES } from './constants';
+import { TASK_STATUSES } from './constants';
 import { OptionalMode } from './options';
-import { plainUuid, writeUuid } from './prng';
+import { plainUuid } from './prng';
 import { K, RecordWriter, b, cache, q } from './serialize-base';
 import { TR, World } from './world';
 
@@ -74,18 +74,24 @@ export class TaskRunWriter extends RecordWriter {
     const runKey = world.runKey(run);
     const taskKey = world.taskKey(i);
     w.bytes(K.openId);
-    writeUuid(w, world.seed, KIND.taskRun, taskKey);
+    const idAt = w.off;
+    this.taskIds.write(w, taskKey);
     w.bytes(K.runIdKey);
-    writeUuid(w, world.seed, KIND.pipelineRun, runKey);
+    const runIdAt = w.off;
+    this.runIds.write(w, runKey);
     w.bytes(K.q);
     w.bytes(head);
     w.bytes(statusSeg);
     w.bytes(params);
     if (started) {
       w.bytes(K.platformKey);
-      writeUuid(w, world.seed, KIND.pipelineRun, runKey);
+      // The two ids again: copied from where they were just written.
+      w.ensure(36 + K.tasksPath.length + 37);
+      w.buf.copyWithin(w.off, runIdAt, runIdAt + 36);
+      w.off += 36;
       w.bytes(K.tasksPath);
-      writeUuid(w, world.seed, KIND.taskRun, taskKey);
+      w.buf.copyWithin(w.off, idAt, idAt + 36);
+      w.off += 36;
       w.byte(34);
     } else this.null(w, 'platformLink');
     w.bytes(K.attemptsKey);
