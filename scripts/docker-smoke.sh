@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Docker step of CI: builds the connector image with podman and runs the README's docker recipes
-# (the blocks marked `<!-- smoke: NAME -->` in the README's Docker section, else docs/docker.md) against
+# (the blocks marked `<!-- smoke: NAME -->` in the README's Docker section) against
 # the simulator, with `podman run --network host` in place of `docker run`. Every recipe also runs
 # with bin/main on the host (a `docker` shell function that maps the mounts onto host paths); every
 # message must be identical but for emitted_at and durations in LOG lines. It also checks the image
@@ -65,8 +65,7 @@ trap cleanup EXIT
 
 # ---------------------------------------------------------------------------------------------
 step "extract the docker recipes from the docs"
-# The README carries the Docker section once the lead copies docs/docker.md into it; until then the
-# docs file is the source. When both carry recipes they must be the same.
+# The README's Docker section is the source: CI runs what users read.
 extract_recipes() { # file outdir
   awk -v out="$2" '
     /^<!-- smoke: [a-z-]+ -->$/ { name = $3; want = 1; next }
@@ -77,7 +76,7 @@ extract_recipes() { # file outdir
 }
 mkdir -p "$WORK/recipes" "$WORK/out"
 RECIPES_FROM=""
-for doc in README.md docs/docker.md; do
+for doc in README.md; do
   grep -q '^<!-- smoke: ' "$doc" 2>/dev/null || continue
   dir="$WORK/recipes-from-${doc//\//-}"
   mkdir -p "$dir"
@@ -90,7 +89,7 @@ for doc in README.md docs/docker.md; do
       || fail "the docker recipes of $RECIPES_FROM and $doc differ (diff above): copy the section again"
   fi
 done
-[ -n "$RECIPES_FROM" ] || fail "neither README.md nor docs/docker.md has '<!-- smoke: NAME -->' docker recipes"
+[ -n "$RECIPES_FROM" ] || fail "README.md has no '<!-- smoke: NAME -->' docker recipes"
 for name in build spec check discover catalog read save-state read-incremental cat-simulator; do
   [ -s "$WORK/recipes/$name.sh" ] || fail "$RECIPES_FROM has no '<!-- smoke: $name -->' recipe"
 done
