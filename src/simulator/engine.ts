@@ -17,7 +17,8 @@ interface CacheEntry {
   ids: Uint32Array;
 }
 
-const CACHE_SIZE = 48;
+// A few windows being paged at once; each entry can hold a million indices.
+const CACHE_SIZE = 16;
 
 export interface EngineSettings {
   windowField: WindowField;
