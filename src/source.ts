@@ -31,10 +31,10 @@ export interface SourceOptions {
   clock?: ServerClock;
 }
 
-/** Orchestra source: spec, check, discover, read; the work lives in client/, streams/, protocol/. */
 /** What `check` found: nothing, or one actionable message and its Airbyte failure type. */
 export type CheckResult = { ok: true } | { ok: false; message: string; failureType: FailureType };
 
+/** Orchestra source: spec, check, discover, read; the work lives in client/, streams/, protocol/. */
 export class OrchestraSource extends AirbyteSource<OrchestraConfig> {
   readonly clock: ServerClock;
   private client?: OrchestraClient;
