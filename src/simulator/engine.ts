@@ -41,8 +41,8 @@ export class Engine {
   /** Indices of the matching records, in response order. */
   match(q: ListQuery, now: number): Uint32Array {
     const s = this.settings;
-    const fast = this.plainWindow(q, now);
-    if (fast) return fast;
+    const fast = s.order !== 'shuffled' ? this.plainWindow(q, now) : undefined;
+    if (fast && s.order === 'asc') return fast;
     const key = `${q.key}|${now}|${this.world.generation}|${s.windowField}|${s.order}|${s.retentionDays}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -50,7 +50,8 @@ export class Engine {
       this.cache.set(key, hit);
       return hit.ids;
     }
-    const ids = this.compute(q, now);
+    // Descending: the same slice, reversed once per (query, now).
+    const ids = fast ? Uint32Array.from(fast).reverse() : this.compute(q, now);
     this.cache.set(key, { ids });
     if (this.cache.size > CACHE_SIZE) {
       const oldest = this.cache.keys().next().value;
@@ -60,12 +61,12 @@ export class Engine {
   }
 
   /**
-   * The common case (a window on creation time, ascending, no other filter) is a slice of the
-   * creation-time index: no scan, no copy.
+   * The common case (a window on creation time, no other filter) is a slice of the creation-time
+   * index: no scan, no copy (ascending order).
    */
   private plainWindow(q: ListQuery, now: number): Uint32Array | undefined {
     const stream = q.stream;
-    if (this.settings.order !== 'asc' || q.parentRun !== undefined) return undefined;
+    if (q.parentRun !== undefined) return undefined;
     if (this.settings.windowField !== 'created' && stream !== 'operations') return undefined;
     if (q.statuses || q.pipelines || q.runs || q.environments || q.integrations || q.tasks)
       return undefined;
