@@ -36,7 +36,8 @@ esac
 # Not `exec`: Node as PID 1 would ignore SIGTERM and SIGINT (the kernel drops signals PID 1 has no
 # handler for), so `docker stop` and Airbyte's cancel would wait for SIGKILL. The shell stays PID 1,
 # passes the signals on, and exits with Node's status. `<&0` keeps stdin (an `&` job gets /dev/null).
-node $heap_flag /app/bin/main "$@" <&0 &
+# --max-semi-space-size=4 keeps a long read flat in memory (bin/main would otherwise restart Node with it).
+node $heap_flag --max-semi-space-size=4 /app/bin/main "$@" <&0 &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM
 trap 'kill -INT "$child" 2>/dev/null' INT
