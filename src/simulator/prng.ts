@@ -261,36 +261,6 @@ export function plainUuid(...parts: number[]): string {
   );
 }
 
-/** encodeUuid written straight into a byte buffer (the serializers' hot path). */
-export function writeUuid(w: ByteWriter, seed: number, kind: number, key: number): void {
-  const fk = kindKey(seed, kind);
-  const p = feistel(key, fk, false);
-  const h1 = hash3(fk, key, 11);
-  const h2 = hash3(fk, key, 12);
-  const top = floor(p / 281474976710656) & 15;
-  const low48 = p % 281474976710656;
-  const g5hi = floor(low48 / 4294967296);
-  const g5lo = low48 % 4294967296;
-  w.ensure(36);
-  const buf = w.buf;
-  const o = w.off;
-  for (let i = 7; i >= 0; i--) buf[o + 7 - i] = HEXB[(h1 >>> (4 * i)) & 15];
-  buf[o + 8] = 45;
-  for (let i = 3; i >= 0; i--) buf[o + 12 - i] = HEXB[(h2 >>> (16 + 4 * i)) & 15];
-  buf[o + 13] = 45;
-  buf[o + 14] = 52;
-  for (let i = 2; i >= 0; i--) buf[o + 17 - i] = HEXB[(h2 >>> (4 + 4 * i)) & 15];
-  buf[o + 18] = 45;
-  buf[o + 19] = HEXB[8 | (h2 & 3)];
-  buf[o + 20] = HEXB[((h1 ^ h2) >>> 4) & 15];
-  buf[o + 21] = HEXB[(h1 ^ h2) & 15];
-  buf[o + 22] = HEXB[top];
-  buf[o + 23] = 45;
-  for (let i = 3; i >= 0; i--) buf[o + 27 - i] = HEXB[(g5hi >>> (4 * i)) & 15];
-  for (let i = 7; i >= 0; i--) buf[o + 35 - i] = HEXB[(g5lo >>> (4 * i)) & 15];
-  w.off = o + 36;
-}
-
 /** Ids of one kind for one seed: the keyed permutation's constants computed once (hot path). */
 export class UuidKind {
   private readonly fk: number;
