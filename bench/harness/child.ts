@@ -4,6 +4,7 @@
  * rusage).
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 
 import { AirbyteLineCounter, LineStats } from './airbyte-lines';
@@ -14,7 +15,13 @@ export interface MeasuredRun {
   wallMs: number;
   exitCode: number | null;
   signal: number | null;
+  /** Peak RSS of the largest process (exact, from wait4). */
   maxRssMb: number;
+  /**
+   * Peak RSS of the whole connector process tree (bin/main may re-exec Node): the exact peak of the
+   * largest process plus the last sampled high-water mark of every other one.
+   */
+  treeRssMb: number;
   userS: number;
   sysS: number;
   lines: LineStats;
@@ -71,6 +78,8 @@ export async function runMeasured(
     timedOut = true;
     if (child.pid) process.kill(-child.pid, 'SIGKILL');
   }, options.timeoutMs);
+  const hwm = new Map<number, number>();
+  const sampler = setInterval(() => sampleTree(child.pid ?? -1, hwm), 100);
   const stdoutDone = new Promise<void>((resolve) => child.stdout?.on('end', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     child.on('error', reject);
@@ -78,6 +87,7 @@ export async function runMeasured(
   });
   await stdoutDone;
   clearTimeout(timer);
+  clearInterval(sampler);
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const text = await reportText;
@@ -89,6 +99,7 @@ export async function runMeasured(
     exitCode: report.exit,
     signal: report.signal,
     maxRssMb: report.maxrss_kb / 1024,
+    treeRssMb: treePeakKb(hwm, report.maxrss_kb) / 1024,
     userS: report.user_s,
     sysS: report.sys_s,
     lines: counter.finish(),
@@ -96,6 +107,47 @@ export async function runMeasured(
     timedOut,
     harnessCpuS: (cpu.user + cpu.system) / 1e6,
   };
+}
+
+/** Records VmHWM (kB) of every descendant of `root` (not root itself: that is rusage.py). */
+function sampleTree(root: number, hwm: Map<number, number>): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  const parent = new Map<number, number>();
+  for (const name of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended between readdir and read.
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === root) return true;
+    }
+    return false;
+  };
+  for (const pid of parent.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      hwm.set(pid, Math.max(hwm.get(pid) ?? 0, kb));
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+}
+
+function treePeakKb(hwm: Map<number, number>, exactMaxKb: number): number {
+  const peaks = [...hwm.values()].sort((a, b) => b - a);
+  if (peaks.length === 0) return exactMaxKb;
+  return Math.max(exactMaxKb, peaks[0]) + peaks.slice(1).reduce((a, b) => a + b, 0);
 }
 
 function readAll(stream: Readable): Promise<string> {

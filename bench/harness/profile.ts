@@ -101,7 +101,11 @@ export async function profileCase(
   }
   const created = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
   if (created.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
-  return summariseProfile(path.join(dir, created[0]));
+  // bin/main may re-exec Node (it forwards --cpu-prof): the sync is the process with the biggest profile.
+  const biggest = created
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+  return summariseProfile(biggest);
 }
 
 export function profileTables(summary: ProfileSummary): Table[] {

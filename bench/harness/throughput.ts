@@ -23,7 +23,10 @@ export interface ThroughputResult {
   records_per_s_streaming: number | null;
   pages: number;
   pages_per_s: number;
+  /** Peak RSS of the connector's whole process tree (what the machine had to give it). */
   peak_rss_mb: number;
+  /** Peak RSS of its largest process alone. */
+  peak_rss_largest_process_mb: number;
   cpu_s: number;
   records_per_cpu_s: number;
   /** Bytes the connector wrote on stdout, in MB. */
@@ -65,7 +68,8 @@ export function summariseRun(
     records_per_s_streaming: streamingS && streamingS > 0 ? Math.round(records / streamingS) : null,
     pages,
     pages_per_s: round(pages / wall),
-    peak_rss_mb: round(run.maxRssMb),
+    peak_rss_mb: round(run.treeRssMb),
+    peak_rss_largest_process_mb: round(run.maxRssMb),
     cpu_s: round(cpu, 2),
     records_per_cpu_s: cpu > 0 ? Math.round(records / cpu) : 0,
     stdout_mb: round(run.lines.bytes / 2 ** 20),
