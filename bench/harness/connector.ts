@@ -88,7 +88,14 @@ export async function runConnector(
   };
   const catalogPath = path.join(dir, `catalog-${id}.json`);
   fs.writeFileSync(catalogPath, JSON.stringify(catalog));
-  const args = [...(options.nodeArgs ?? []), CONNECTOR_MAIN, 'read'];
+  // Run bin/main as users do (its shebang sets Node's flags); with extra Node flags (a profile),
+  // through node with the shebang's flag added.
+  const nodeArgs = options.nodeArgs ?? [];
+  const command = nodeArgs.length > 0 ? 'node' : CONNECTOR_MAIN;
+  const args =
+    nodeArgs.length > 0
+      ? [...nodeArgs, '--max-semi-space-size=4', CONNECTOR_MAIN, 'read']
+      : ['read'];
   args.push('--config', configPath, '--catalog', catalogPath);
   if (options.state) {
     const statePath = path.join(dir, `state-${id}.json`);
@@ -96,7 +103,7 @@ export async function runConnector(
     args.push('--state', statePath);
   }
   try {
-    return await runMeasured('node', args, {
+    return await runMeasured(command, args, {
       cwd: ROOT,
       timeoutMs: options.timeoutMs ?? 30 * 60_000,
       onChunk: options.onChunk,
