@@ -100,8 +100,7 @@ function throughputTables(results: ThroughputResult[]): Table[] {
     (r) => r.pages_in_flight === Math.max(...results.map((x) => x.pages_in_flight)),
   );
   const memory: Table = {
-    title:
-      'Peak RSS of bin/main (its process tree: bin/main re-execs Node with a small young generation; target flat, <= 150 MB)',
+    title: 'Peak RSS of bin/main (its whole process tree; target flat, <= 150 MB)',
     columns: ['records', 'in flight', 'peak RSS MB (all processes)', 'largest process MB'],
     rows: rss.map((r) => [
       formatNumber(r.records),

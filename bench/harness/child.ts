@@ -18,7 +18,7 @@ export interface MeasuredRun {
   /** Peak RSS of the largest process (exact, from wait4). */
   maxRssMb: number;
   /**
-   * Peak RSS of the whole connector process tree (bin/main may re-exec Node): the exact peak of the
+   * Peak RSS of the whole connector process tree (counted whole, should bin/main ever start child processes): the exact peak of the
    * largest process plus the last sampled high-water mark of every other one.
    */
   treeRssMb: number;

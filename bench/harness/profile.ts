@@ -101,7 +101,7 @@ export async function profileCase(
   }
   const created = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
   if (created.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
-  // bin/main may re-exec Node (it forwards --cpu-prof): the sync is the process with the biggest profile.
+  // Should several Node processes write profiles, the sync is the one with the biggest profile.
   const biggest = created
     .map((f) => path.join(dir, f))
     .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
