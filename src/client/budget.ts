@@ -5,48 +5,137 @@ export const sleep: Sleep = (ms) =>
     setTimeout(resolve, Math.max(0, ms));
   });
 
+/** Call once the request's answer (or its failure) has arrived. */
+export type Release = () => void;
+
+export interface RequestBudgetOptions {
+  /** The span the limit counts over. Orchestra's is a minute. */
+  windowMs?: number;
+  /** Added to each request's hold: covers a server clock that runs slightly faster than ours. */
+  marginMs?: number;
+  nowMs?: () => number;
+  wait?: Sleep;
+}
+
 /**
- * Client-side request budget: a token bucket refilled at `perMinute` tokens per minute. A burst of
- * at most ten seconds' worth keeps a shared workspace key under the API's per-minute limit even
- * when several pages are in flight. Waiters are served in arrival order.
+ * Client-side request budget: never more than `perMinute` requests in any window of `windowMs`,
+ * as the server could count them.
+ *
+ * Orchestra does not document its limiter (fixed minute, sliding minute or token bucket). Each
+ * request holds a slot from the moment it is sent until `windowMs` after its answer arrived, and at
+ * most `perMinute` slots are held. The server counts a request at some instant between those two
+ * moments, so for any request the server sees, the `perMinute` requests it saw in the minute
+ * before it all still held their slots when it was sent: no window, sliding or fixed, can hold more
+ * than `perMinute` of them. A token bucket of `perMinute` per minute with room for `perMinute` is
+ * satisfied too.
+ *
+ * Within that bound requests go out as soon as a slot is free, so a sync uses the whole limit.
+ * After a 429 (the key is shared, or the server's limiter is stricter than a window) requests wait
+ * out the server's Retry-After, then go out evenly spaced at `windowMs / perMinute` for the rest of
+ * the sync, which also suits a token bucket with a small burst. Waiters are served in arrival order.
  */
 export class RequestBudget {
-  private tokens: number;
-  private last: number;
-  private queue: Promise<void> = Promise.resolve();
   readonly capacity: number;
-  private readonly perMs: number;
+  private readonly windowMs: number;
+  private readonly marginMs: number;
+  private readonly nowMs: () => number;
+  private readonly wait: Sleep;
+  private queue: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  /** When each answered request frees its slot; nondecreasing, consumed from `head`. */
+  private releases: number[] = [];
+  private head = 0;
+  private onRelease: (() => void)[] = [];
+  private held: Promise<unknown> = Promise.resolve();
+  /** Minimum gap between sends, set after the first 429. */
+  private spacingMs = 0;
+  private lastSentMs = -Infinity;
 
-  constructor(
-    perMinute: number,
-    private readonly nowMs: () => number = () => performance.now(),
-    private readonly wait: Sleep = sleep,
-  ) {
-    this.perMs = perMinute / 60_000;
-    this.capacity = Math.max(1, Math.ceil(perMinute / 6));
-    this.tokens = this.capacity;
-    this.last = this.nowMs();
+  constructor(perMinute: number, options: RequestBudgetOptions = {}) {
+    if (!Number.isFinite(perMinute) || perMinute < 1) {
+      throw new RangeError(`requests per minute must be at least 1, got ${perMinute}`);
+    }
+    this.capacity = Math.floor(perMinute);
+    this.windowMs = options.windowMs ?? 60_000;
+    this.marginMs = options.marginMs ?? 100;
+    this.nowMs = options.nowMs ?? (() => performance.now());
+    this.wait = options.wait ?? sleep;
   }
 
-  /** Resolves when one request may be sent. */
-  take(): Promise<void> {
+  /** Slots held now: requests in flight plus answered ones still inside their window. */
+  get used(): number {
+    this.prune(this.nowMs());
+    return this.inFlight + this.releases.length - this.head;
+  }
+
+  /** Resolves when one request may be sent, with the function to call once it is answered. */
+  take(): Promise<Release> {
     const turn = this.queue.then(() => this.acquire());
-    this.queue = turn.catch(() => undefined);
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   }
 
-  private refill(): void {
-    const now = this.nowMs();
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs);
-    this.last = now;
+  /**
+   * The server answered 429: send nothing until `pause` settles (the Retry-After wait), then
+   * spread requests evenly instead of as fast as the window allows.
+   */
+  rateLimited(pause: Promise<unknown>): void {
+    const previous = this.held;
+    const settled = pause.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.held = Promise.all([previous, settled]);
+    this.spacingMs = this.windowMs / this.capacity;
   }
 
-  private async acquire(): Promise<void> {
-    this.refill();
-    while (this.tokens < 1) {
-      await this.wait((1 - this.tokens) / this.perMs);
-      this.refill();
+  private prune(now: number): void {
+    while (this.head < this.releases.length && this.releases[this.head] <= now) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.releases.length) {
+      this.releases = this.releases.slice(this.head);
+      this.head = 0;
     }
-    this.tokens -= 1;
+  }
+
+  private async acquire(): Promise<Release> {
+    for (;;) {
+      const held = this.held;
+      await held;
+      if (held !== this.held) continue; // another 429 arrived meanwhile
+      const now = this.nowMs();
+      this.prune(now);
+      const pending = this.releases.length - this.head;
+      if (this.inFlight + pending < this.capacity) {
+        const spacedAt = this.lastSentMs + this.spacingMs;
+        if (now < spacedAt) {
+          await this.wait(Math.max(1, Math.ceil(spacedAt - now)));
+          continue;
+        }
+        return this.send(now);
+      }
+      if (pending > 0) {
+        // Timers may fire a fraction of a millisecond early: the loop checks again.
+        await this.wait(Math.max(1, Math.ceil(this.releases[this.head] - now)));
+      } else {
+        // Every slot is in flight: the first answer starts the earliest window to wait for.
+        await new Promise<void>((resolve) => this.onRelease.push(resolve));
+      }
+    }
+  }
+
+  private send(now: number): Release {
+    this.inFlight++;
+    this.lastSentMs = now;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      this.releases.push(this.nowMs() + this.windowMs + this.marginMs);
+      for (const wake of this.onRelease.splice(0)) wake();
+    };
   }
 }

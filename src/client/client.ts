@@ -130,9 +130,14 @@ export class OrchestraClient {
   ): Promise<Page> {
     const query = toQuery(params);
     for (let attempt = 1; ; attempt++) {
-      await this.budget.take();
+      const answered = await this.budget.take();
       this.stats.requests++;
-      const failure = await this.attempt(`${path}?${query}`);
+      let failure: Page | Failure;
+      try {
+        failure = await this.attempt(`${path}?${query}`);
+      } finally {
+        answered();
+      }
       if (!('kind' in failure)) return failure;
       const delay = this.retryDelay(failure, attempt, retry);
       if (delay === undefined) throw this.finalError(failure, ctx, attempt);
@@ -142,7 +147,10 @@ export class OrchestraClient {
         `Retrying ${describeRequest(ctx)} in ${(delay / 1000).toFixed(1)}s ` +
           `(attempt ${attempt + 1} of ${retry.maxAttempts}): ${summarise(failure)}`,
       );
-      await this.sleep(delay);
+      const pause = this.sleep(delay);
+      // A 429 holds every page's next request, not only this one's, until the wait is over.
+      if (failure.kind === 'status' && failure.status === 429) this.budget.rateLimited(pause);
+      await pause;
     }
   }
 

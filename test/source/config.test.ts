@@ -26,7 +26,7 @@ describe('config', () => {
       lookback_hours: 3,
       window_hours: 24,
       page_size: 100,
-      requests_per_minute: 40,
+      requests_per_minute: 50,
       pages_in_flight: 2,
       request_timeout_seconds: 60,
       retry_budget_seconds: 600,

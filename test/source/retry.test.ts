@@ -1,4 +1,3 @@
-import { RequestBudget } from '../../src/client/budget';
 import { makeRedactor } from '../../src/client/errors';
 import {
   backoffDelayMs,
@@ -39,25 +38,6 @@ describe('retry timing', () => {
     expect(budget.tryReserve(6000)).toBe(false);
     expect(budget.tryReserve(4000)).toBe(true);
     expect(budget.remainingMs).toBe(0);
-  });
-});
-
-describe('request budget', () => {
-  it('allows a short burst, then paces requests to the configured rate', async () => {
-    let now = 0;
-    const waits: number[] = [];
-    const budget = new RequestBudget(
-      60,
-      () => now,
-      async (ms) => {
-        waits.push(ms);
-        now += ms;
-      },
-    );
-    for (let i = 0; i < budget.capacity + 3; i++) await budget.take();
-    expect(budget.capacity).toBe(10);
-    // 60/min is one per second once the burst is spent.
-    expect(waits).toEqual([1000, 1000, 1000]);
   });
 });
 
