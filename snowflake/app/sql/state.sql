@@ -21,6 +21,14 @@ CREATE TABLE IF NOT EXISTS config.sync_state (
 );
 ALTER TABLE config.sync_state ADD COLUMN IF NOT EXISTS cursor TIMESTAMP_TZ;
 
+-- What the app knows about its own setup, for core.create_eai_objects() to report: when a key was
+-- set (never the key) and the specification's status recorded by the lifecycle callback.
+CREATE TABLE IF NOT EXISTS config.app_status (
+    name VARCHAR NOT NULL,
+    value VARCHAR,
+    updated_at TIMESTAMP_TZ
+);
+
 -- One row per stream per load call: start, end, status, rows, error.
 CREATE TABLE IF NOT EXISTS public.ingestion_history (
     run_id VARCHAR NOT NULL,

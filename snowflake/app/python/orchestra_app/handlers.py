@@ -1,8 +1,8 @@
 """Stored procedure handlers: each takes the Snowpark `session` first and stays thin.
 
-The API key is read from the app-owned secret bound as SECRET_NAME (procedures and functions that
-reach the network are created with SECRETS = (SECRET_NAME = config.orchestra_api_key)). It is
-never returned, logged or put in an error.
+The API key is read from the app-owned secret bound as SECRET_NAME (the setup script creates every
+procedure and function that reaches the network with SECRETS = ('orchestra_api_key' =
+config.orchestra_api_key)). It is never returned, logged or put in an error.
 """
 
 from __future__ import annotations
@@ -94,6 +94,13 @@ def set_api_key(session: Any, key: str) -> str:
             "Copy it again from Orchestra: Settings > API key."
         )
     session.sql(f"ALTER SECRET {SECRET_OBJECT} SET SECRET_STRING = '{key.strip()}'").collect()
+    # Only the time is recorded, so core.create_eai_objects() can tell whether a key was set.
+    session.sql(
+        f"MERGE INTO {egress.STATUS_TABLE} AS t USING (SELECT 'api_key_set_at' AS name) AS s ON t.name = s.name "
+        "WHEN MATCHED THEN UPDATE SET value = TO_VARCHAR(CURRENT_TIMESTAMP()), updated_at = CURRENT_TIMESTAMP() "
+        "WHEN NOT MATCHED THEN INSERT (name, value, updated_at) "
+        "VALUES (s.name, TO_VARCHAR(CURRENT_TIMESTAMP()), CURRENT_TIMESTAMP())"
+    ).collect()
     return "API key saved. Check it with CALL core.test_connection();"
 
 
@@ -144,12 +151,3 @@ def disable_schedule(session: Any) -> str:
     session.sql(f"ALTER TASK {TASK} SUSPEND").collect()
     return f"{TASK} suspended; tables and state are kept. CALL core.enable_schedule('<cron>') to resume."
 
-
-def create_eai_objects(session: Any) -> str:
-    """(Re)creates the network rule, the EAI, the app specification and every function and
-    procedure bound to them, with their grants. Idempotent; the setup script calls it too."""
-    app = str(session.sql("SELECT CURRENT_DATABASE()").collect()[0][0])
-    statements = egress.statements(app)
-    for statement in statements:
-        session.sql(statement).collect()
-    return f"{len(statements)} statements: egress objects for {egress.HOST_PORT} and their functions are in place"
