@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import snowflake.connector
 from orchestra_app.schema import STREAMS
-from orchestra_app.store import Store
+from orchestra_app.store import STAGE_DDL, WRITE_PANDAS_STATEMENTS, Store
 from support.fake_snowflake import APP_DIR, FakeSnowflake, run_setup_script, split_statements
 from support.rows import differences, record_of, select_list
 from support.simulator import Simulator
@@ -175,18 +176,70 @@ def test_the_commit_column_answers_to_its_plain_name(
     assert app.query('SELECT "COMMIT" FROM public.pipeline_runs')[0][0] == "abc123"
 
 
-def test_one_merge_statement_per_batch_whatever_the_number_of_records(
+def test_statements_per_batch_are_constant_whatever_the_number_of_records(
     app: FakeSnowflake, truth: dict[str, list[dict[str, Any]]]
 ) -> None:
     store = Store(app.session)
     small = records(truth, "task_runs", 10)
     large = records(truth, "task_runs")
     assert len(large) > 200
+    per_batch = WRITE_PANDAS_STATEMENTS + 2  # write_pandas, then one MERGE and one DELETE
     before = store.statements
     store.merge("task_runs", [small], [])
-    assert store.statements - before == 1
+    assert store.statements - before == 1 + per_batch  # + the staging table, once per load
+    before = store.statements
     store.merge("task_runs", [large[i : i + 100] for i in range(0, len(large), 100)], [])
-    assert store.statements - before == 2
+    assert store.statements - before == per_batch
+    assert app.query("SELECT COUNT(*) FROM config.load_stage")[0][0] == 0, "each batch removes its staged rows"
+
+
+def test_records_travel_as_files_so_no_statement_carries_them(
+    app: FakeSnowflake, truth: dict[str, list[dict[str, Any]]]
+) -> None:
+    recs = records(truth, "operations")
+    payload = sum(len(str(r)) for r in recs)
+    before = len(app.session.sent)
+    Store(app.session).merge("operations", [recs[i : i + 100] for i in range(0, len(recs), 100)], [])
+    sizes = [s.bytes for s in app.session.sent[before:]]
+    assert max(sizes) < 20_000 < payload, (max(sizes), payload)
+
+
+def test_a_batch_merges_only_its_own_staged_rows(app: FakeSnowflake, truth: dict[str, list[dict[str, Any]]]) -> None:
+    store = Store(app.session)
+    store.merge("task_runs", [records(truth, "task_runs", 1)], [])
+    # A concurrent load's staged rows (another batch id) are neither merged nor removed.
+    app.query("INSERT INTO config.load_stage (batch_id, stream, seq, element) VALUES ('other', 'task_runs', 1, '{}')")
+    assert store.merge("task_runs", [records(truth, "task_runs", 3)[1:]], []) == 2
+    assert app.query("SELECT batch_id FROM config.load_stage") == [("other",)]
+
+
+def test_the_stand_in_refuses_a_statement_over_one_megabyte_binds_included(app: FakeSnowflake) -> None:
+    big = "x" * 999_990
+    assert len(app.query("SELECT ? AS v", [big[:900_000]])[0][0]) == 900_000  # under the limit: runs
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="over the 1000000 bytes"):
+        app.query("SELECT ? AS v", [big + "é" * 10])  # 1,000,010 bytes of binds (é is 2 bytes)
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="over the 1000000 bytes"):
+        app.query("SELECT '" + big + "xxxxxxxxxxxxxx'")  # as a literal too
+
+
+def test_owners_rights_procedures_cannot_create_named_temporary_tables(app: FakeSnowflake) -> None:
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="temporary TABLE"):
+        app.query("CREATE TEMPORARY TABLE config.scratch (a VARCHAR)")
+    import pandas
+
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="temporary TABLE"):
+        app.session.write_pandas(pandas.DataFrame({"A": ["x"]}), "SCRATCH", schema="CONFIG", auto_create_table=True,
+                                 table_type="temp")
+
+
+def test_write_pandas_needs_the_table_and_its_columns(app: FakeSnowflake) -> None:
+    import pandas
+
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="does not exist"):
+        app.session.write_pandas(pandas.DataFrame({"A": ["x"]}), "NO_SUCH_TABLE", schema="CONFIG")
+    Store(app.session).sql(STAGE_DDL)
+    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="invalid identifier"):
+        app.session.write_pandas(pandas.DataFrame({"BATCH": ["x"]}), "LOAD_STAGE", schema="CONFIG")
 
 
 def test_running_the_setup_script_again_keeps_every_row_state_and_setting(

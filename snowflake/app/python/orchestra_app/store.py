@@ -1,29 +1,57 @@
-"""Everything the loader says to Snowflake, through a Snowpark-style `session`.
+"""Everything the loader says to Snowflake, through a Snowpark `session`.
 
-Only `session.sql(query, params=[...]).collect()` is used, so the same code runs in a stored
-procedure and, in tests, through fakesnow. Statements per load are bounded by windows: one MERGE
-per window (more only when a window's pages exceed MAX_PAGES_PER_MERGE or MAX_BYTES_PER_MERGE),
-one state write per window, and a fixed handful per stream.
+`session.sql(query, params=[...]).collect()` for small statements and `session.write_pandas` for
+records, so the same code runs in a stored procedure and, in tests, through fakesnow. Records never
+travel inside a statement: Snowflake asks for at most 1 MB per statement, binds included
+(https://docs.snowflake.com/en/user-guide/query-size-limits), and a day of runs is more. Each
+window's records go to the app-owned staging table config.load_stage with write_pandas (Parquet
+files put on a stage, then COPY INTO: the documented bulk path), then one MERGE reads them and one
+DELETE removes them. The staging table is a plain table, not a temporary one: the app's procedures
+run with owner's rights, where named temporary objects cannot be created
+(https://docs.snowflake.com/en/developer-guide/stored-procedure/python/procedure-python-limitations).
+Rows of concurrent loads are told apart by a batch id. Statements per window are constant:
+WRITE_PANDAS_STATEMENTS + MERGE + DELETE, whatever the number of records or pages.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from .normalize import canonical_timestamp, split_extras
 from .schema import STREAMS, TIMESTAMP_FORMAT
 
-# Each page is one bound VARCHAR parsed to a VARIANT (at most 16 MB each in Snowflake); a MERGE
-# carries at most this many pages or bytes so one statement stays well inside Snowflake's limits.
-MAX_PAGES_PER_MERGE = 200
-MAX_BYTES_PER_MERGE = 48 * 1024 * 1024
+STAGE_SCHEMA = "CONFIG"
+STAGE_TABLE = "LOAD_STAGE"
+# One row per record: the loader element {"s": seq, "r": record, "x": extras} as JSON text (a
+# VARCHAR holds 16 MB; one record is a few KB). TRANSIENT: staged rows need no Fail-safe.
+STAGE_DDL = (
+    "CREATE TRANSIENT TABLE IF NOT EXISTS config.load_stage (batch_id VARCHAR NOT NULL, stream VARCHAR NOT NULL, "
+    "seq NUMBER(38,0) NOT NULL, element VARCHAR NOT NULL)"
+)
+# What write_pandas sends for one chunk (connector pandas_tools): CREATE SCOPED TEMPORARY STAGE,
+# PUT of one Parquet file, COPY INTO the table.
+WRITE_PANDAS_STATEMENTS = 3
+# The MERGE reads one batch of the staging table where the generated MERGE read bound pages.
+_PAGES_SOURCE = (
+    "FROM (SELECT PARSE_JSON(column1) AS page FROM VALUES {pages}) AS p,\n        LATERAL FLATTEN(input => p.page) AS e"
+)
+_STAGE_SOURCE = "FROM (SELECT PARSE_JSON(element) AS value FROM config.load_stage WHERE batch_id = ?) AS e"
+
+
+def staged_merge_sql(stream: str) -> str:
+    sql = str(STREAMS[stream]["merge_sql"])
+    if _PAGES_SOURCE not in sql:
+        raise RuntimeError(f"schema.py's MERGE for {stream} no longer reads {{pages}}: update store.py")
+    return sql.replace(_PAGES_SOURCE, _STAGE_SOURCE)
 
 
 class Store:
     def __init__(self, session: Any) -> None:
         self.session = session
         self.statements = 0
+        self._stage_ready = False
 
     def sql(self, query: str, params: list[Any] | None = None) -> list[Any]:
         self.statements += 1
@@ -98,11 +126,10 @@ class Store:
         spec = STREAMS[stream]
         properties = frozenset(c[0] for c in spec["columns"])
         timestamps = [c[0] for c in spec["columns"] if c[1] == "timestamp"]
-        payloads: list[str] = []
+        payloads: list[tuple[int, str]] = []
         seq = 0
         bad = 0
         for page in pages:
-            elements = []
             for record in page:
                 known, extras = split_extras(record, properties)
                 for col in timestamps:
@@ -111,30 +138,35 @@ class Store:
                         known[col] = canonical_timestamp(value)
                         bad += known[col] is None
                 seq += 1
-                elements.append({"s": seq, "r": known, "x": extras})
-            if elements:
-                payloads.append(json.dumps(elements, separators=(",", ":"), ensure_ascii=False))
+                element = {"s": seq, "r": known, "x": extras}
+                payloads.append((seq, json.dumps(element, separators=(",", ":"), ensure_ascii=False)))
         if bad:
             warnings.append(f"{stream}: {bad} timestamp values were not ISO 8601 and were loaded as NULL")
-        merged = 0
-        for chunk in _chunks(payloads):
-            sql = spec["merge_sql"].replace("{pages}", ", ".join("(?)" for _ in chunk))
-            rows = self.sql(sql, chunk)
-            # MERGE answers one row: (number of rows inserted, number of rows updated).
-            merged += sum(int(v) for v in rows[0]) if rows else 0
-        return merged
+        if not payloads:
+            return 0
+        if not self._stage_ready:
+            self.sql(STAGE_DDL)
+            self._stage_ready = True
+        batch = str(uuid.uuid4())
+        import pandas  # only the loading procedures need it (PACKAGES includes pandas)
 
-
-def _chunks(payloads: list[str]) -> list[list[str]]:
-    chunks: list[list[str]] = []
-    current: list[str] = []
-    size = 0
-    for p in payloads:
-        if current and (len(current) >= MAX_PAGES_PER_MERGE or size + len(p) > MAX_BYTES_PER_MERGE):
-            chunks.append(current)
-            current, size = [], 0
-        current.append(p)
-        size += len(p)
-    if current:
-        chunks.append(current)
-    return chunks
+        frame = pandas.DataFrame(
+            {
+                "BATCH_ID": [batch] * len(payloads),
+                "STREAM": [stream] * len(payloads),
+                "SEQ": pandas.Series([p[0] for p in payloads], dtype="int64"),
+                "ELEMENT": [p[1] for p in payloads],
+            }
+        )
+        # One chunk, so one Parquet file and one PUT whatever the number of rows (in a procedure
+        # the default chunk is 100,000 rows).
+        self.session.write_pandas(
+            frame, STAGE_TABLE, schema=STAGE_SCHEMA, chunk_size=len(frame), quote_identifiers=True
+        )
+        self.statements += WRITE_PANDAS_STATEMENTS
+        try:
+            rows = self.sql(staged_merge_sql(stream), [batch])
+        finally:
+            self.sql("DELETE FROM config.load_stage WHERE batch_id = ?", [batch])
+        # MERGE answers one row: (number of rows inserted, number of rows updated).
+        return sum(int(v) for v in rows[0]) if rows else 0
