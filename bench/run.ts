@@ -186,12 +186,12 @@ async function main(): Promise<void> {
     }
     if (args.only.has('ratelimit')) {
       // The simulator allows `limit` requests in any sliding minute of wall time, so each run
-      // lasts whole minutes. Budget = limit at 300/min (many requests per minute, 2 in flight),
-      // then the spec's default budget under Orchestra's own limit of about 50/min.
+      // lasts whole minutes (each run about 2). Budget = limit at 300/min (many requests per
+      // minute, 2 in flight), then the spec's default budget under Orchestra's own ~50/min.
       const runs: RateLimitRun[] = args.quick
         ? [{ label: 'budget = limit', limit: 60, budget: 60, minutes: 1.5 }]
         : [
-            { label: 'budget = limit', limit: 300, budget: 300, minutes: 1.5 },
+            { label: 'budget = limit', limit: 300, budget: 300, minutes: 2.5 },
             {
               label: 'default budget, Orchestra limit',
               limit: ORCHESTRA_LIMIT,
@@ -213,6 +213,7 @@ async function main(): Promise<void> {
           '429s',
           'busiest minute',
           'wall s',
+          'span s',
           'floor s',
           'ratio',
           'requests/limit s',
@@ -227,6 +228,7 @@ async function main(): Promise<void> {
           r.status_429,
           r.busiest_minute,
           r.wall_s,
+          r.span_s,
           r.floor_s,
           `${r.ratio}x`,
           r.steady_s,
@@ -234,8 +236,9 @@ async function main(): Promise<void> {
         ]),
         notes: [
           'floor s = floor((requests - 1) / limit) minutes: under a sliding minute no client can finish sooner;',
-          'requests/limit s = the same requests at a steady limit rate; busiest minute: answered requests in',
-          "any 60 s at the proxy. wall s runs from bin/main's start to its exit.",
+          'ratio = wall / floor; requests/limit s = the same requests at a steady limit rate; busiest',
+          "minute: answered requests in any 60 s at the proxy; wall s: bin/main's start to exit; span s:",
+          'first to last answer at the proxy.',
         ],
       });
     }

@@ -155,6 +155,8 @@ export interface RateLimitRow {
   /** The most answered (non-429) requests the proxy saw in any 60 s. */
   busiest_minute: number;
   wall_s: number;
+  /** From the first answer to the last one at the proxy: the sync without process start-up. */
+  span_s: number;
   /**
    * floor((accepted - 1) / limit) minutes: under a sliding minute the (k * limit + 1)-th request
    * cannot be counted before k minutes after the first, so no client finishes sooner.
@@ -186,6 +188,10 @@ function busiestMinute(times: number[]): number {
     best = Math.max(best, end - start + 1);
   }
   return best;
+}
+
+function span(times: number[]): number {
+  return times.length ? Math.max(...times) - Math.min(...times) : 0;
 }
 
 /** Runs a backfill under a simulated per-minute limit for each run's limit and request budget. */
@@ -230,6 +236,7 @@ export async function rateLimitCase(
           proxy.log.filter((e) => e.status >= 200 && e.status < 300).map((e) => e.atMs),
         ),
         wall_s: round(wall, 1),
+        span_s: round(span(proxy.log.map((e) => e.atMs)) / 1000, 1),
         floor_s: floorS,
         ratio: floorS > 0 ? round(wall / floorS, 3) : NaN,
         steady_s: round(steadyS, 1),

@@ -30,9 +30,10 @@ export interface RequestBudgetOptions {
  * satisfied too.
  *
  * Within that bound requests go out as soon as a slot is free, so a sync uses the whole limit.
- * After a 429 (the key is shared, or the server's limiter is stricter than a window) requests wait
- * out the server's Retry-After, then go out evenly spaced at `windowMs / perMinute` for the rest of
- * the sync, which also suits a token bucket with a small burst. Waiters are served in arrival order.
+ * A 429 means the server counts differently (a shared key, a token bucket with a small burst, or a
+ * sliding-window *counter* that assumes the last minute's requests were spread evenly): requests
+ * wait out its Retry-After, then go out evenly spaced at 90% of the budget's rate, 10% less again
+ * after each further 429, for the rest of the sync. Waiters are served in arrival order.
  */
 export class RequestBudget {
   readonly capacity: number;
@@ -47,7 +48,8 @@ export class RequestBudget {
   private head = 0;
   private onRelease: (() => void)[] = [];
   private held: Promise<unknown> = Promise.resolve();
-  /** Minimum gap between sends, set after the first 429. */
+  /** Requests per window once a 429 has been seen; sends are spaced evenly at that rate. */
+  private pacedRate: number;
   private spacingMs = 0;
   private lastSentMs = -Infinity;
 
@@ -56,6 +58,7 @@ export class RequestBudget {
       throw new RangeError(`requests per minute must be at least 1, got ${perMinute}`);
     }
     this.capacity = Math.floor(perMinute);
+    this.pacedRate = this.capacity;
     this.windowMs = options.windowMs ?? 60_000;
     this.marginMs = options.marginMs ?? 100;
     this.nowMs = options.nowMs ?? (() => performance.now());
@@ -80,7 +83,7 @@ export class RequestBudget {
 
   /**
    * The server answered 429: send nothing until `pause` settles (the Retry-After wait), then
-   * spread requests evenly instead of as fast as the window allows.
+   * spread requests evenly, 10% slower than before, instead of as fast as the window allows.
    */
   rateLimited(pause: Promise<unknown>): void {
     const previous = this.held;
@@ -89,7 +92,8 @@ export class RequestBudget {
       () => undefined,
     );
     this.held = Promise.all([previous, settled]);
-    this.spacingMs = this.windowMs / this.capacity;
+    this.pacedRate = Math.max(1, this.pacedRate * 0.9);
+    this.spacingMs = this.windowMs / this.pacedRate;
   }
 
   private prune(now: number): void {

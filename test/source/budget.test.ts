@@ -166,20 +166,27 @@ describe('request budget (fake clock)', () => {
   it('after a 429 holds every request until the wait is over, then spaces them evenly', async () => {
     const clock = new FakeClock();
     const budget = new RequestBudget(60, { nowMs: clock.nowMs, wait: clock.wait });
-    const sent = await clock.run(
+    const sendFour = async (): Promise<number[]> => {
+      const times: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        (await budget.take())();
+        times.push(clock.now);
+      }
+      return times;
+    };
+    const [first, second] = await clock.run(
       (async () => {
         for (let i = 0; i < 3; i++) (await budget.take())();
         budget.rateLimited(clock.wait(5000));
-        const times: number[] = [];
-        for (let i = 0; i < 4; i++) {
-          (await budget.take())();
-          times.push(clock.now);
-        }
-        return times;
+        const afterOne = await sendFour();
+        budget.rateLimited(clock.wait(1000));
+        return [afterOne, await sendFour()];
       })(),
     );
-    // Held 5 s, then one a second (60 per minute, evenly).
-    expect(sent).toEqual([5000, 6000, 7000, 8000]);
+    // Held 5 s, then evenly at 90% of 60 per minute: one every 1111 ms.
+    expect(first).toEqual([5000, 6112, 7224, 8336]);
+    // A second 429 (held until 9336): 81% of the rate, one every 1235 ms after the last send.
+    expect(second).toEqual([9571, 10806, 12041, 13276]);
   });
 
   it('rejects a budget under one request per minute', () => {
