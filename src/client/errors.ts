@@ -1,4 +1,4 @@
-import { ConfigError, SystemError } from '../errors';
+import { ConfigError, SystemError, TransientError } from '../errors';
 
 /** What a request was for, so every error names the endpoint and page. */
 export interface RequestContext {
@@ -79,14 +79,16 @@ export function httpStatusError(
         `Orchestra rejected the parameters of ${what} (422)${said}: check \`page_size\` (1-100) ` +
           'and the filters in the config.',
       );
+    // Retries ran out (or the server asked for a longer wait than a sync can spend): the platform
+    // retries the attempt later, so these are transient, not the connector's fault.
     case 429:
-      return new SystemError(
+      return new TransientError(
         `Orchestra kept rate-limiting ${what} (429)${tries}: lower \`requests_per_minute\`, or ` +
           'pause other tools that share this API key, then run the sync again.',
       );
     default:
       if (status >= 500) {
-        return new SystemError(
+        return new TransientError(
           `Orchestra's API failed with HTTP ${status} on ${what}${tries}${said}: this is on ` +
             "Orchestra's side; run the sync again later (it resumes from its last checkpoint).",
         );
@@ -128,12 +130,13 @@ export function networkError(
     );
   }
   if (code && TIMEOUT_CODES.has(code)) {
-    return new SystemError(
+    return new TransientError(
       `Orchestra did not answer ${what} within ${Math.round(timeoutMs / 1000)}s${tries}: raise ` +
         '`request_timeout_seconds` or run the sync again later.',
     );
   }
-  return new SystemError(
+  // Resets, broken pipes and the like: the network path failed on every attempt.
+  return new TransientError(
     `The connection to ${host} failed during ${what} (${code ?? 'network error'})${tries}: run ` +
       'the sync again; if it persists, check the network path to the API.',
   );
@@ -159,7 +162,8 @@ export function malformedError(
         `\`api_url\` points at a website or a proxy page; set it to ${DEFAULT_API_URL}.`,
     );
   }
-  return new SystemError(
+  // Truncated or empty bodies were retried like network errors; the next attempt may well succeed.
+  return new TransientError(
     `Orchestra returned a malformed response to ${what}${tries}: ${reason}. Run the sync ` +
       'again; it resumes from its last checkpoint.',
   );

@@ -76,10 +76,16 @@ export function buildProgram(source: OrchestraSource, out: Output): Command {
     .description('check that the config can read from Orchestra')
     .requiredOption('--config <file>', 'config JSON file')
     .action(async (opts: { config: string }) => {
-      // One CONNECTION_STATUS either way (what Airbyte and its acceptance tests read); a failure
-      // also gets an ERROR trace and a non-zero exit, so scripts and PyAirbyte cannot miss it.
+      // As Airbyte's Python CDK (AirbyteEntrypoint.check) and platform expect: a problem the user
+      // must fix (key, access, URL, a config field) is the check's answer, one CONNECTION_STATUS
+      // FAILED with the message and exit 0, which the UI shows as the failed test's reason. Only
+      // an unexpected failure (the API down, retries exhausted, a bug) is an ERROR trace with its
+      // failure type and a non-zero exit, the platform's signal that the check itself failed.
       const fail = (message: string, failureType: FailureType): void => {
-        out.message(connectionStatus(false, message));
+        if (failureType === 'config_error') {
+          out.message(connectionStatus(false, message));
+          return;
+        }
         out.message(errorTrace(message, failureType));
         process.exitCode = 1;
       };

@@ -48,8 +48,9 @@ export interface ReadSummary {
 /**
  * Runs the configured streams in order with Airbyte's standard bookkeeping: STREAM_STATUS
  * (STARTED, RUNNING, COMPLETE or INCOMPLETE), ESTIMATE from the API's totals, per-stream STATE
- * with sourceStats.recordCount, and a TRACE error per failed stream. A credentials or input
- * problem stops the remaining streams (they would fail the same way); other failures do not.
+ * with sourceStats.recordCount (in both sync modes), and, for a failed stream, INCOMPLETE then a
+ * TRACE error naming it. A credentials or input problem stops the remaining streams (they would
+ * fail the same way: each gets INCOMPLETE without STARTED); other failures do not.
  */
 export async function* readStreams(
   streams: OrchestraStream[],
@@ -105,6 +106,9 @@ export async function* readStreams(
       const failureType = failureTypeOf(err);
       summary.failed.push(name);
       logger.error(`${name}: failed after ${summary.records[name]} records: ${messageOf(err)}`);
+      // The status first, then the error naming the stream: the order of Airbyte's Python CDK
+      // (AbstractSource.read), which the platform's per-stream status tracking expects.
+      yield status(name, 'INCOMPLETE');
       yield new ObjectMessage(
         errorTrace(messageOf(err), failureType, {
           internal: (err as Error)?.name,
@@ -112,7 +116,6 @@ export async function* readStreams(
           stream: name,
         }),
       );
-      yield status(name, 'INCOMPLETE');
       if (failureType === 'config_error') stopAll = true;
     }
   }

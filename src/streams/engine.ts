@@ -1,6 +1,6 @@
 import { Log, OrchestraClient, Page, QueryParams } from '../client/client';
 import { Clock } from '../clock';
-import { SystemError } from '../errors';
+import { TransientError } from '../errors';
 import { lastTotal, newPassReport, PassReport, readPages, totalsStable } from './pages';
 import { hash52, HashTable } from './idtable';
 import { RecordEncoder } from './records';
@@ -17,9 +17,14 @@ import {
   windows,
 } from './windows';
 
-/** Per-stream incremental state, as stored by Airbyte (see COMMON.md). */
+/**
+ * Per-stream state, as stored by Airbyte (README "Incremental state"). `cursor_field` names the
+ * record field the cursor stands for, the way Airbyte's acceptance tests find a `cursor` value; it
+ * is written, never needed on input.
+ */
 export interface StreamState {
   cursor: string;
+  cursor_field?: string[];
   open_ids: string[];
 }
 
@@ -132,18 +137,24 @@ export class StreamEngine {
       if (!this.cursor || window.to > this.cursor) this.cursor = window.to;
       if (this.o.incremental) yield* this.checkpoint();
     }
-    if (!this.o.incremental) return;
     // Even with nothing to read, Airbyte expects a state: the cursor is where reading will resume.
     this.cursor ??= plan.from;
-    if (this.toRefetch.size > 0) {
+    if (this.o.incremental && this.toRefetch.size > 0) {
       yield* this.refetchOpen();
     }
+    // A full refresh ends with one state too, as Airbyte's Python CDK does: a stream that can run
+    // incrementally gives its real cursor and open runs, so a switch to incremental resumes there.
+    // A full refresh never reads a state, so it still re-reads everything every time.
     yield* this.checkpoint();
   }
 
   /** A STATE event, unless it would repeat the previous one. */
   private *checkpoint(): Generator<EngineEvent> {
-    const state = { cursor: (this.cursor as Date).toISOString(), open_ids: [...this.open].sort() };
+    const state = {
+      cursor: (this.cursor as Date).toISOString(),
+      cursor_field: [this.o.definition.cursor_field],
+      open_ids: [...this.open].sort(),
+    };
     const json = JSON.stringify(state);
     if (json === this.lastState) return;
     this.lastState = json;
@@ -216,7 +227,8 @@ export class StreamEngine {
       previous = { ids, total };
     }
     if (!this.splittable(window, depth)) {
-      throw new SystemError(
+      // Data kept changing under the pages; a later attempt sees a calmer window.
+      throw new TransientError(
         `${label}: could not read a consistent copy of this window (pages kept shifting while ` +
           'data changed). Run the sync again; it resumes from the last completed window.',
       );

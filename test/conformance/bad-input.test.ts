@@ -7,8 +7,10 @@ import { protocolProblems } from '../helpers/protocol';
 import { catalogFor, ensureBuilt, MainResult, runMain, writeFiles } from '../helpers/sync';
 
 /**
- * Bad input and failures, through the real bin/main: one clear message, a TRACE error, a non-zero
- * exit; and the API key (a canary here) never printed on any of these paths.
+ * Bad input and failures, through the real bin/main: one clear message; for `read`, a TRACE error
+ * of the right failure type and a non-zero exit; for `check`, a CONNECTION_STATUS FAILED and exit 0
+ * when the user must act, a TRACE and a non-zero exit otherwise; and the API key (a canary here)
+ * never printed on any of these paths.
  */
 
 const CANARY = 'canary-key-7d3f9a61c2';
@@ -153,13 +155,18 @@ describe('bad input and failures through bin/main', () => {
     },
   );
 
-  it('a wrong key: read fails with a config error, check with one FAILED status', async () => {
+  it('a wrong key: read fails with a config error, check answers one FAILED status and exits 0', async () => {
     const config = { ...base(), api_key: `${CANARY}-wrong` };
     const readResult = await read(config);
     expectFailure(readResult, 'config_error', /rejected the API key \(401\)/);
     const checkResult = await check(config);
-    expect(checkResult.messages.filter((m) => m.type === 'CONNECTION_STATUS')).toMatchObject([
-      { connectionStatus: { status: 'FAILED', message: expect.stringMatching(/401/) } },
+    expect(checkResult.code).toBe(0);
+    expect(checkResult.lines.flatMap(protocolProblems)).toEqual([]);
+    expect(checkResult.messages.filter((m) => m.type !== 'LOG')).toMatchObject([
+      {
+        type: 'CONNECTION_STATUS',
+        connectionStatus: { status: 'FAILED', message: expect.stringMatching(/401.*`api_key`/) },
+      },
     ]);
     for (const r of [readResult, checkResult]) expectNoCanary(r);
   });
@@ -171,6 +178,7 @@ describe('bad input and failures through bin/main', () => {
     const checkResult = await check(config);
     const status = checkResult.messages.find((m) => m.type === 'CONNECTION_STATUS');
     expect(status?.connectionStatus.message).toMatch(/HTML page/);
+    expect(checkResult.code).toBe(0);
     for (const r of [readResult, checkResult]) expectNoCanary(r);
   });
 
@@ -202,40 +210,70 @@ describe('bad input and failures through bin/main', () => {
     ...override,
   });
 
-  it('check gives its own message, a TRACE and exit 1 for 403, 404, DNS, refused connections, 429 and invalid config', async () => {
+  it('check: a problem the user must fix is one CONNECTION_STATUS FAILED with its own message and exit 0; an API failure is one TRACE and a non-zero exit', async () => {
+    // [name, arrange, config, failure type, message]: config_error cases answer FAILED, exit 0;
+    // the others are not the user's to fix, so the check itself fails (TRACE, non-zero exit).
     const cases: Array<
-      [string, (s: SimulatorHandle) => void, (s: SimulatorHandle) => object, RegExp]
+      [string, (s: SimulatorHandle) => void, (s: SimulatorHandle) => object, string, RegExp]
     > = [
-      ['403', (s) => s.configure({ nonEnterprise: true }), (s) => configFor(s), /403.*enterprise/],
+      [
+        '403',
+        (s) => s.configure({ nonEnterprise: true }),
+        (s) => configFor(s),
+        'config_error',
+        /403.*enterprise/,
+      ],
       [
         '404',
         () => undefined,
         (s) => configFor(s, { api_url: `${s.rootUrl}/nope` }),
+        'config_error',
         /404 Not Found.*`api_url`/,
       ],
       [
         'dns',
         () => undefined,
         (s) => configFor(s, { api_url: 'http://orchestra.invalid/api' }),
+        'config_error',
         /Cannot resolve the host/,
       ],
       [
         'refused',
         () => undefined,
         (s) => configFor(s, { api_url: 'http://127.0.0.1:1/api' }),
+        'config_error',
         /connection refused/,
-      ],
-      [
-        '429',
-        (s) => s.inject([{ fault: 'rateLimited', count: 5 }]),
-        (s) => configFor(s),
-        /rate-limiting.*429/,
       ],
       [
         'invalid',
         () => undefined,
         (s) => configFor(s, { page_size: 0 }),
+        'config_error',
         /`page_size` must be between 1 and 100/,
+      ],
+      [
+        '429',
+        (s) => s.inject([{ fault: 'rateLimited', count: 5 }]),
+        (s) => configFor(s),
+        'transient_error',
+        /rate-limiting.*429/,
+      ],
+      [
+        '5xx',
+        (s) => s.inject([{ fault: 'serverError', count: 5, status: 503 }]),
+        (s) => configFor(s),
+        'transient_error',
+        /HTTP 503.*Orchestra's side/,
+      ],
+      [
+        'timeout',
+        (s) => {
+          s.configure({ hangMs: 10000 });
+          s.inject([{ fault: 'hang', count: 5 }]);
+        },
+        (s) => configFor(s),
+        'transient_error',
+        /did not answer .* within 1s/,
       ],
     ];
     const results = await inParallel(cases, ([, arrange, config]) =>
@@ -245,29 +283,37 @@ describe('bad input and failures through bin/main', () => {
         return { result, ms: Date.now() - started };
       }),
     );
-    cases.forEach(([name, , , message], i) => {
+    cases.forEach(([name, , , failureType, message], i) => {
       const { result, ms } = results[i];
+      expect(result.lines.flatMap(protocolProblems)).toEqual([]);
       const statuses = result.messages.filter((m) => m.type === 'CONNECTION_STATUS');
-      const traces = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR');
-      expect({
-        name,
-        statuses: statuses.length,
-        traces: traces.length,
-        exitCode: result.code,
-      }).toEqual({
-        name,
-        statuses: 1,
-        traces: 1,
-        exitCode: 1,
-      });
-      expect({ name, message: statuses[0].connectionStatus.message }).toEqual({
-        name,
-        message: expect.stringMatching(message),
-      });
-      expect({ name, trace: traces[0].trace.error.message }).toEqual({
-        name,
-        trace: statuses[0].connectionStatus.message,
-      });
+      const traces = result.messages.filter((m) => m.type === 'TRACE');
+      if (failureType === 'config_error') {
+        expect({
+          name,
+          statuses: statuses.length,
+          traces: traces.length,
+          exit: result.code,
+        }).toEqual({ name, statuses: 1, traces: 0, exit: 0 });
+        expect({ name, status: statuses[0].connectionStatus }).toEqual({
+          name,
+          status: { status: 'FAILED', message: expect.stringMatching(message) },
+        });
+      } else {
+        expect({
+          name,
+          statuses: statuses.length,
+          traces: traces.length,
+          exit: result.code,
+        }).toEqual({ name, statuses: 0, traces: 1, exit: 1 });
+        expect({ name, error: traces[0].trace.error }).toEqual({
+          name,
+          error: expect.objectContaining({
+            failure_type: failureType,
+            message: expect.stringMatching(message),
+          }),
+        });
+      }
       // check fails fast: no long retry loops.
       expect({ name, fast: ms < 10000 }).toEqual({ name, fast: true });
       expectNoCanary(result);
@@ -299,13 +345,26 @@ describe('bad input and failures through bin/main', () => {
     const results = await inParallel(cases, ([, arrange, config]) =>
       withSim(arrange, (s) => read(config(s))),
     );
+    // Retries exhausted on the API's or the network's failures: transient (the platform retries
+    // the attempt); the user's access or URL: config.
+    const expectedTypes: Record<string, string> = {
+      '403': 'config_error',
+      '404': 'config_error',
+      dns: 'config_error',
+      '5xx': 'transient_error',
+      '429': 'transient_error',
+      timeout: 'transient_error',
+      truncated: 'transient_error',
+      reset: 'transient_error',
+    };
     cases.forEach(([name], i) => {
       const result = results[i];
       expect(result.lines.flatMap(protocolProblems)).toEqual([]);
-      expect({ name, exit: result.code, errors: errorsOf(result.messages).length }).toEqual({
+      const errors = errorsOf(result.messages);
+      expect({ name, exit: result.code, types: errors.map((e) => e.failure_type) }).toEqual({
         name,
         exit: 1,
-        errors: 1,
+        types: [expectedTypes[name]],
       });
       expectNoCanary(result);
     });

@@ -3,7 +3,7 @@ import { AddressInfo } from 'net';
 
 import { ClientOptions, Log, OrchestraClient } from '../../src/client/client';
 import { ServerClock } from '../../src/clock';
-import { ConfigError, SystemError } from '../../src/errors';
+import { ConfigError, TransientError } from '../../src/errors';
 import { SimulatorHandle, startSimulator } from '../../src/simulator';
 
 const START = '2026-03-10T12:00:00Z';
@@ -152,7 +152,8 @@ describe('HTTP client against the simulator', () => {
     const { client } = harness({ retry: { maxAttempts: 3 } });
     sim.inject([{ fault: 'truncated', count: 3 }]);
     const err = await failure(client.getPage('/pipeline_runs', PARAMS, { ...CTX, page: 4 }));
-    expect(err).toBeInstanceOf(SystemError);
+    // Retried and still broken: transient, the platform retries the attempt later.
+    expect(err).toBeInstanceOf(TransientError);
     expect(err.message).toMatch(/malformed response to GET \/pipeline_runs page 4 \(3 attempts\)/);
   });
 
