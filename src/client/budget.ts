@@ -5,8 +5,13 @@ export const sleep: Sleep = (ms) =>
     setTimeout(resolve, Math.max(0, ms));
   });
 
-/** Call once the request's answer (or its failure) has arrived. */
-export type Release = () => void;
+/** One request's place in the budget. */
+export interface Ticket {
+  /** When the request was allowed out (the budget's clock). */
+  readonly sentMs: number;
+  /** Call once its answer (or its failure) has arrived; later calls do nothing. */
+  answered(): void;
+}
 
 export interface RequestBudgetOptions {
   /** The span the limit counts over. Orchestra's is a minute. */
@@ -51,6 +56,8 @@ export class RequestBudget {
   /** Requests per window once a 429 has been seen; sends are spaced evenly at that rate. */
   private pacedRate: number;
   private spacingMs = 0;
+  /** When the rate was last lowered: 429s to requests sent before then say nothing new. */
+  private slowedAtMs = -Infinity;
   private lastSentMs = -Infinity;
 
   constructor(perMinute: number, options: RequestBudgetOptions = {}) {
@@ -71,8 +78,8 @@ export class RequestBudget {
     return this.inFlight + this.releases.length - this.head;
   }
 
-  /** Resolves when one request may be sent, with the function to call once it is answered. */
-  take(): Promise<Release> {
+  /** Resolves when one request may be sent. */
+  take(): Promise<Ticket> {
     const turn = this.queue.then(() => this.acquire());
     this.queue = turn.then(
       () => undefined,
@@ -82,16 +89,20 @@ export class RequestBudget {
   }
 
   /**
-   * The server answered 429: send nothing until `pause` settles (the Retry-After wait), then
-   * spread requests evenly, 10% slower than before, instead of as fast as the window allows.
+   * The server answered 429 to `ticket`'s request: send nothing until `pause` settles (the
+   * Retry-After wait), then spread requests evenly, 10% slower than before, instead of as fast as
+   * the window allows. Requests that were already in flight at the last slowdown do not slow it
+   * down again: their 429s come from the rate that has just been lowered.
    */
-  rateLimited(pause: Promise<unknown>): void {
+  rateLimited(pause: Promise<unknown>, ticket: Ticket): void {
     const previous = this.held;
     const settled = pause.then(
       () => undefined,
       () => undefined,
     );
     this.held = Promise.all([previous, settled]);
+    if (ticket.sentMs <= this.slowedAtMs) return;
+    this.slowedAtMs = this.nowMs();
     this.pacedRate = Math.max(1, this.pacedRate * 0.9);
     this.spacingMs = this.windowMs / this.pacedRate;
   }
@@ -104,7 +115,7 @@ export class RequestBudget {
     }
   }
 
-  private async acquire(): Promise<Release> {
+  private async acquire(): Promise<Ticket> {
     for (;;) {
       const held = this.held;
       await held;
@@ -130,16 +141,19 @@ export class RequestBudget {
     }
   }
 
-  private send(now: number): Release {
+  private send(now: number): Ticket {
     this.inFlight++;
     this.lastSentMs = now;
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inFlight--;
-      this.releases.push(this.nowMs() + this.windowMs + this.marginMs);
-      for (const wake of this.onRelease.splice(0)) wake();
+    return {
+      sentMs: now,
+      answered: () => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
+        this.releases.push(this.nowMs() + this.windowMs + this.marginMs);
+        for (const wake of this.onRelease.splice(0)) wake();
+      },
     };
   }
 }

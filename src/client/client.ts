@@ -130,13 +130,13 @@ export class OrchestraClient {
   ): Promise<Page> {
     const query = toQuery(params);
     for (let attempt = 1; ; attempt++) {
-      const answered = await this.budget.take();
+      const ticket = await this.budget.take();
       this.stats.requests++;
       let failure: Page | Failure;
       try {
         failure = await this.attempt(`${path}?${query}`);
       } finally {
-        answered();
+        ticket.answered();
       }
       if (!('kind' in failure)) return failure;
       const delay = this.retryDelay(failure, attempt, retry);
@@ -149,7 +149,8 @@ export class OrchestraClient {
       );
       const pause = this.sleep(delay);
       // A 429 holds every page's next request, not only this one's, until the wait is over.
-      if (failure.kind === 'status' && failure.status === 429) this.budget.rateLimited(pause);
+      if (failure.kind === 'status' && failure.status === 429)
+        this.budget.rateLimited(pause, ticket);
       await pause;
     }
   }

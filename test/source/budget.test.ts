@@ -1,4 +1,4 @@
-import { RequestBudget } from '../../src/client/budget';
+import { RequestBudget, Ticket } from '../../src/client/budget';
 import { ClientOptions, Log, OrchestraClient } from '../../src/client/client';
 import { ServerClock } from '../../src/clock';
 import { startSimulator } from '../../src/simulator';
@@ -83,13 +83,13 @@ async function simulate(
   const worker = async (): Promise<void> => {
     while (next < requests) {
       next++;
-      const answered = await budget.take();
+      const ticket = await budget.take();
       const at = clock.now;
       sent.push(at);
       const took = latency();
       counted.push(at + u() * took);
       await clock.wait(took);
-      answered();
+      ticket.answered();
     }
   };
   await clock.run(Promise.all(Array.from({ length: workers }, worker)));
@@ -136,8 +136,8 @@ describe('request budget (fake clock)', () => {
         await budget.take();
         const third = budget.take();
         await clock.wait(500);
-        first();
-        first(); // a second call changes nothing
+        first.answered();
+        first.answered(); // a second call changes nothing
         await third;
         return { at: clock.now, used: budget.used };
       })(),
@@ -153,9 +153,9 @@ describe('request budget (fake clock)', () => {
     await clock.run(
       Promise.all(
         [0, 1, 2, 3].map(async (i) => {
-          const answered = await budget.take();
+          const ticket = await budget.take();
           order.push(i);
-          answered();
+          ticket.answered();
         }),
       ),
     );
@@ -166,27 +166,77 @@ describe('request budget (fake clock)', () => {
   it('after a 429 holds every request until the wait is over, then spaces them evenly', async () => {
     const clock = new FakeClock();
     const budget = new RequestBudget(60, { nowMs: clock.nowMs, wait: clock.wait });
-    const sendFour = async (): Promise<number[]> => {
+    const sendFour = async (): Promise<{ times: number[]; last: Ticket }> => {
       const times: number[] = [];
+      let last: Ticket | undefined;
       for (let i = 0; i < 4; i++) {
-        (await budget.take())();
+        last = await budget.take();
+        last.answered();
         times.push(clock.now);
       }
-      return times;
+      return { times, last: last as Ticket };
     };
-    const [first, second] = await clock.run(
+    const [first, second, third] = await clock.run(
       (async () => {
-        for (let i = 0; i < 3; i++) (await budget.take())();
-        budget.rateLimited(clock.wait(5000));
-        const afterOne = await sendFour();
-        budget.rateLimited(clock.wait(1000));
-        return [afterOne, await sendFour()];
+        const early = await budget.take();
+        const alsoEarly = await budget.take();
+        budget.rateLimited(clock.wait(5000), early);
+        // A 429 to a request sent before that slowdown says nothing new about the lowered rate.
+        budget.rateLimited(clock.wait(10), alsoEarly);
+        const one = await sendFour();
+        budget.rateLimited(clock.wait(1000), one.last);
+        const two = await sendFour();
+        return [one.times, two.times, (await sendFour()).times];
       })(),
     );
     // Held 5 s, then evenly at 90% of 60 per minute: one every 1111 ms.
     expect(first).toEqual([5000, 6112, 7224, 8336]);
-    // A second 429 (held until 9336): 81% of the rate, one every 1235 ms after the last send.
+    // A 429 to a request sent after it (held until 9336): 81% of the rate, one every 1235 ms.
     expect(second).toEqual([9571, 10806, 12041, 13276]);
+    expect(third[1] - third[0]).toBe(1235);
+  });
+
+  it('against a sliding-window counter, a few 429s slow it down until they stop', async () => {
+    // Kong's approximation (https://github.com/RussellLuo/slidingwindow): the previous fixed
+    // minute's count, weighted by the share of it still inside the last 60 s, plus this minute's.
+    // A burst at the start of one minute still weighs on the start of the next.
+    const limit = 50;
+    const clock = new FakeClock();
+    const budget = new RequestBudget(limit, { nowMs: clock.nowMs, wait: clock.wait });
+    const perMinute = new Map<number, number>();
+    const accept = (t: number): boolean => {
+      const minute = Math.floor(t / WINDOW);
+      const elapsed = t / WINDOW - minute;
+      const current = perMinute.get(minute) ?? 0;
+      if ((perMinute.get(minute - 1) ?? 0) * (1 - elapsed) + current + 1 > limit) return false;
+      perMinute.set(minute, current + 1);
+      return true;
+    };
+    let remaining = 600;
+    let refused = 0;
+    const worker = async (): Promise<void> => {
+      while (remaining > 0) {
+        const ticket = await budget.take();
+        await clock.wait(100);
+        const ok = accept(clock.now);
+        ticket.answered();
+        if (ok) {
+          remaining--;
+        } else {
+          refused++;
+          const pause = clock.wait(2000); // Retry-After: 2
+          budget.rateLimited(pause, ticket);
+          await pause;
+        }
+      }
+    };
+    await clock.run(Promise.all(Array.from({ length: 4 }, worker)));
+    // The first minute's burst draws 429s at the start of the second; the pages in flight then
+    // all get one, but the rate drops once, and no 429 comes after.
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThanOrEqual(4);
+    // 600 requests at 90% of 50 per minute, after a first minute at the full 50.
+    expect(clock.now / ((600 / limit) * WINDOW)).toBeLessThan(1.12);
   });
 
   it('rejects a budget under one request per minute', () => {
