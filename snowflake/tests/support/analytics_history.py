@@ -47,10 +47,14 @@ class FileFake:
     test can open the same data; statements go through the stand-in's FakeSession."""
 
     def __init__(self, db_path: Path, database: str = DATABASE) -> None:
+        db_path.mkdir(parents=True, exist_ok=True)
         self._patch = fakesnow.patch(db_path=str(db_path))
         self._patch.__enter__()
-        self.conn = snowflake.connector.connect(database=database, schema="PUBLIC", paramstyle="qmark")
-        self.conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+        try:
+            self.conn = snowflake.connector.connect(database=database, schema="PUBLIC", paramstyle="qmark")
+        except BaseException:
+            self._patch.__exit__(None, None, None)
+            raise
         self.session = FakeSession(self.conn, Runtime(), database)
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[Row]:
