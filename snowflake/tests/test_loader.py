@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from orchestra_app import handlers
 from orchestra_app.errors import OrchestraError
-from orchestra_app.store import Store
+from orchestra_app.store import WRITE_PANDAS_STATEMENTS, Store
 from support.fake_snowflake import FakeSnowflake, run_setup_script
 from support.simulator import CANARY_KEY, Simulator
+from support.statements import MAX_STATEMENT_BYTES as STATEMENT_LIMIT
 
 START = "2026-05-04T06:00:00Z"
 HOUR_MS = 3_600_000
@@ -223,3 +224,40 @@ def test_a_first_load_starts_at_start_date_and_an_older_one_is_clamped_to_the_re
     froms = [ts(q["time_from"]) for q in sent(sim, "operations") if q["page_size"] != "1"]
     # The server's now is its Date header plus the local time elapsed since (milliseconds here).
     assert abs(min(froms) - (now - timedelta(days=7) + timedelta(minutes=10))) < timedelta(seconds=2)
+
+
+def test_a_month_of_daily_loads_sends_no_statement_over_1_mb_and_a_constant_count_per_window() -> None:
+    """30 daily loads of a busy account (about 3,000 records a day): every statement the app sends
+    (binds included) stays under Snowflake's 1 MB, and each window costs the same statements."""
+    with Simulator("--scenario", "calm", "--clock", "manual", "--start", START, "--seed", "9",
+                   "--records", "20000") as s:
+        fresh = FakeSnowflake(database="APP_MONTH")
+        try:
+            run_setup_script(fresh.session)
+            configure(fresh, s, window_hours="24")
+            before = len(fresh.session.sent)
+            windows = 0
+            for _ in range(30):
+                windows += sum(v["windows"] for v in handlers.load_all(fresh.session)["streams"].values())
+                s.advance(24 * HOUR_MS)
+            sent = fresh.session.sent[before:]
+        finally:
+            fresh.close()
+    biggest = max(x.bytes for x in sent)
+    print(f"month: {len(sent)} statements, {windows} windows, largest {biggest} bytes")
+    assert biggest < STATEMENT_LIMIT
+    # One window's statements end at its state checkpoint. With records: write_pandas, MERGE,
+    # DELETE, then the checkpoint; without: the checkpoint alone. (Per load and per stream there
+    # are a fixed few more: settings, history, state read, the staging table.)
+    per_window: list[int] = []
+    count = 0
+    for x in sent:
+        if x.sql.startswith(("SELECT state FROM config.sync_state", "CREATE TRANSIENT TABLE")):
+            count = 0  # a stream starts (and the load makes sure of its staging table once)
+            continue
+        count += 1
+        if x.sql.startswith("MERGE INTO config.sync_state"):
+            per_window.append(count)
+            count = 0
+    assert len(per_window) >= windows
+    assert set(per_window) == {1, WRITE_PANDAS_STATEMENTS + 3}, sorted(set(per_window))

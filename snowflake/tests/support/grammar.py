@@ -444,15 +444,23 @@ def _data_type(m: Matcher, i: int) -> frozenset[int]:
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 
 
-def _balanced(m: Matcher, i: int, stop: Iterable[str] = (",", ";")) -> list[int]:
+# Clause keywords an expression never contains outside brackets or CASE ... END.
+_CLAUSE_WORDS = frozenset({"WHEN", "THEN", "ELSE", "AS", "USING"})
+
+
+def _balanced(
+    m: Matcher, i: int, stop: Iterable[str] = (",", ";"), words: frozenset[str] = _CLAUSE_WORDS
+) -> list[int]:
     """Every depth-0 end of a non-empty balanced run of tokens starting at i, stopping before a
-    depth-0 stop token or an unmatched closing bracket. CASE ... END counts as brackets."""
+    depth-0 stop token, clause keyword or unmatched closing bracket. CASE ... END counts as brackets."""
     ends: list[int] = []
     stack: list[str] = []
     j = i
     stops = set(stop)
     while (t := m.at(j)) is not None:
         if not stack and t.kind == "punct" and (t.text in stops or t.text in (")", "]", "}")):
+            break
+        if not stack and t.kind == "word" and t.value in words:
             break
         if t.kind == "punct" and t.text in _OPEN:
             stack.append(_OPEN[t.text])
@@ -478,8 +486,28 @@ def _query(m: Matcher, i: int) -> frozenset[int]:
     if not (t and t.kind == "word" and t.value in ("SELECT", "WITH")):
         if not (t and t.text == "("):
             return frozenset()
-    ends = _balanced(m, i, stop=(";",))
+    ends = _balanced(m, i, stop=(";",), words=frozenset())
     return frozenset(ends[-1:])
+
+
+def _concat(m: Matcher, i: int) -> frozenset[int]:
+    """A string built at run time: operands (strings, variables, names, calls) joined by ||."""
+    out: set[int] = set()
+    j = i
+    while True:
+        t = m.at(j)
+        if t is None or t.kind not in ("string", "dollar", "bind", "word", "qident", "var"):
+            return frozenset(out)
+        j += 1
+        if (p := m.at(j)) and p.text == "(" and t.kind == "word":
+            ends = _balanced(m, j, words=frozenset())
+            if not ends:
+                return frozenset(out)
+            j = ends[0]
+        out.add(j)
+        if not ((n := m.at(j)) and n.text == "||"):
+            return frozenset(out)
+        j += 1
 
 
 def _rest(m: Matcher, i: int) -> frozenset[int]:
@@ -502,6 +530,7 @@ SLOTS: dict[str, Callable[[Matcher, int], frozenset[int]]] = {
     "expr": _expr,
     "query": _query,
     "rest": _rest,
+    "concat": _concat,
 }
 
 
@@ -772,7 +801,7 @@ rule(
 # The body (a string, $$ block or variable) is checked by check_tokens itself.
 rule(
     "EXECUTE IMMEDIATE", "execute-immediate",
-    "EXECUTE IMMEDIATE { <body> | <var> | <expr> } [ USING ( <ident> [ , ... ] ) ]",
+    "EXECUTE IMMEDIATE { <body> | <var> | <concat> } [ USING ( <ident> [ , ... ] ) ]",
 )
 SLOTS["var"] = _kind("var")
 SLOTS["bind"] = _kind("bind")
