@@ -1,17 +1,22 @@
 /**
- * Live smoke test of the Snowflake Native App in a real account (not a jest test): deploy the
- * package from snowflake/app, install it, approve the app specification, set the API key, load,
- * query, run the seed README's examples, schedule and unschedule, upgrade in place, drop.
+ * Live smoke test of the Snowflake Native App in a real account (not a jest test), as a consumer
+ * lives it: deploy version 1 of the package from snowflake/app, install it, check the integration
+ * and the pending specification, see a network call refused before approval, approve, set the key,
+ * load, query, run the seed README's examples, schedule every minute and wait for a scheduled run,
+ * deploy version 2 and upgrade, check that rows, approval and the schedule survived (a scheduled run
+ * of version 2 lands), then DROP APPLICATION ... CASCADE and check the integration is gone.
  *
  * Runs only when credentials are in the environment; otherwise prints a visible SKIPPED notice and
  * exits 0. Needs, besides `python3 scripts/generate.py` being current (it ships the handler zip):
  *   SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_PATH,
  *   SNOWFLAKE_WAREHOUSE, ORCHESTRA_API_KEY (a real key: the app can only reach app.getorchestra.io)
- *   optional: SNOWFLAKE_ROLE (default ACCOUNTADMIN: it creates an application package and an EAI),
- *             SNOWFLAKE_AUTHENTICATOR (e.g. SNOWFLAKE_JWT with a private key), SMOKE_KEEP=1 (no drop).
- * The API key is only ever sent as a bind variable and never printed.
+ *   optional: SNOWFLAKE_ROLE (default ACCOUNTADMIN: it creates an application package and approves
+ *             the specification), SNOWFLAKE_AUTHENTICATOR (e.g. SNOWFLAKE_JWT with a private key),
+ *             SMOKE_KEEP=1 (no drop), SMOKE_WAIT_S (how long to wait for a scheduled run, default 150).
+ * The API key is only ever sent as a bind variable and never printed. Not run in CI (no account).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Binds, Connection } from 'snowflake-sdk';
 
@@ -86,26 +91,57 @@ function expect(condition: boolean, message: string): void {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
 
-async function deploy(db: Session, pkg: string, appDir: string): Promise<string> {
+/** Every file of the package, as `snow app bundle` ships it (snowflake/snowflake.yml). */
+function packageFiles(appDir: string): string[] {
+  const sql = fs
+    .readdirSync(path.join(appDir, 'sql'))
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => `sql/${f}`);
+  return ['manifest.yml', 'setup_script.sql', 'README.md', ...sql, 'python/orchestra_app.zip'];
+}
+
+/** Uploads one version of the package under @stage/<version>; version 2 differs in its manifest. */
+async function deploy(db: Session, pkg: string, appDir: string, version: string): Promise<string> {
   await db.run(`CREATE APPLICATION PACKAGE IF NOT EXISTS ${pkg}`);
   await db.run(`CREATE SCHEMA IF NOT EXISTS ${pkg}.stage_content`);
   await db.run(`CREATE STAGE IF NOT EXISTS ${pkg}.stage_content.app_stage`);
-  const stage = `@${pkg}.stage_content.app_stage`;
-  const files = [
-    'manifest.yml',
-    'setup_script.sql',
-    'README.md',
-    'sql/tables.sql',
-    'sql/state.sql',
-    'python/orchestra_app.zip',
-  ];
-  for (const file of files) {
+  const stage = `@${pkg}.stage_content.app_stage/${version}`;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `orchestra-${version}-`));
+  for (const file of packageFiles(appDir)) {
+    let local = path.join(appDir, file);
+    if (file === 'manifest.yml') {
+      local = path.join(scratch, 'manifest.yml');
+      const text = fs.readFileSync(path.join(appDir, file), 'utf8');
+      fs.writeFileSync(local, text.replace(/name: v\d+_0/, `name: ${version}`));
+    }
     const dir = path.posix.dirname(file);
     const target = dir === '.' ? stage : `${stage}/${dir}`;
-    const local = path.join(appDir, file).split(path.sep).join('/');
-    await db.run(`PUT 'file://${local}' '${target}' AUTO_COMPRESS = FALSE OVERWRITE = TRUE`);
+    const url = local.split(path.sep).join('/');
+    await db.run(`PUT 'file://${url}' '${target}' AUTO_COMPRESS = FALSE OVERWRITE = TRUE`);
   }
   return stage;
+}
+
+async function scheduledRuns(db: Session, app: string, since: string): Promise<number> {
+  const rows = await db.run(
+    `SELECT COUNT(*) AS N FROM ${app}.public.ingestion_history WHERE procedure_name = 'core.load_all' AND started_at > ?::TIMESTAMP_TZ`,
+    [since],
+  );
+  return Number(rows[0]?.N ?? 0);
+}
+
+/** Waits until the every-minute schedule has run load_all at least once after `since`. */
+async function waitForScheduledRun(db: Session, app: string, since: string): Promise<void> {
+  const deadline = Date.now() + Number(process.env.SMOKE_WAIT_S ?? '150') * 1000;
+  while (Date.now() < deadline) {
+    if ((await scheduledRuns(db, app, since)) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+  throw new Error(`check failed: no scheduled core.load_all run since ${since}`);
+}
+
+async function now(db: Session): Promise<string> {
+  return String(first(await db.run('SELECT TO_VARCHAR(CURRENT_TIMESTAMP()) AS T')));
 }
 
 async function main(): Promise<number> {
@@ -134,31 +170,46 @@ async function main(): Promise<number> {
   const suffix = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const pkg = `ORCHESTRA_SMOKE_PKG_${suffix}`;
   const app = `ORCHESTRA_SMOKE_${suffix}`;
+  const eai = `${app}_ORCHESTRA_EAI`;
   const appDir = path.join(repoRoot(), 'snowflake', 'app');
   try {
-    const stage = await step('deploy the package files', () => deploy(db, pkg, appDir));
+    const v1 = await step('deploy version 1', () => deploy(db, pkg, appDir, 'v1_0'));
     await step('install the app (runs the setup script)', () =>
-      db.run(`CREATE APPLICATION ${app} FROM APPLICATION PACKAGE ${pkg} USING '${stage}'`),
+      db.run(`CREATE APPLICATION ${app} FROM APPLICATION PACKAGE ${pkg} USING '${v1}'`),
     );
+    const integrations = await db.run(`SHOW EXTERNAL ACCESS INTEGRATIONS LIKE '${eai}'`);
+    expect(integrations.length === 1, `the install created the integration ${eai}`);
     const specs = await db.run(`SHOW SPECIFICATIONS IN APPLICATION ${app}`);
     const spec = specs.find((s) => String(s.name).toUpperCase() === 'ORCHESTRA_API');
-    expect(spec !== undefined, 'the app requested the ORCHESTRA_API specification');
+    expect(spec !== undefined && spec.status === 'PENDING', 'ORCHESTRA_API is requested, pending');
     expect(
       String(spec?.definition).includes('app.getorchestra.io:443'),
       'it names app.getorchestra.io:443',
     );
+    const todo = String(first(await db.run(`CALL ${app}.core.create_eai_objects()`)));
+    expect(
+      todo.includes('ORCHESTRA_API') && todo.includes('core.set_api_key'),
+      `create_eai_objects says what is missing: ${todo}`,
+    );
+    await step('set the API key (bound, never in the SQL text)', () =>
+      db.run(`CALL ${app}.core.set_api_key(?)`, [apiKey]),
+    );
+    const refused = await db.run(`CALL ${app}.core.test_connection()`).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(refused.includes('app specification'), `a call before approval is refused: ${refused}`);
     await step('approve the app specification', () =>
       db.run(
         `ALTER APPLICATION ${app} APPROVE SPECIFICATION ORCHESTRA_API SEQUENCE_NUMBER = ${Number(spec?.sequence_number)}`,
       ),
     );
-    await step('set the API key (bound, never in the SQL text)', () =>
-      db.run(`CALL ${app}.core.set_api_key(?)`, [apiKey]),
-    );
     const check = parse(
       first(await step('test the connection', () => db.run(`CALL ${app}.core.test_connection()`))),
     );
     expect(check.ok === true, 'test_connection answers ok');
+    const ready = String(first(await db.run(`CALL ${app}.core.create_eai_objects()`)));
+    expect(ready.startsWith('Ready:'), `create_eai_objects reports ready: ${ready}`);
     const load = parse(
       first(await step('load all streams', () => db.run(`CALL ${app}.core.load_all()`))),
     );
@@ -166,10 +217,6 @@ async function main(): Promise<number> {
       load.status === 'SUCCEEDED',
       `load_all succeeded: ${JSON.stringify(load).slice(0, 300)}`,
     );
-    const again = parse(
-      first(await step('load again (incremental)', () => db.run(`CALL ${app}.core.load_all()`))),
-    );
-    expect(again.status === 'SUCCEEDED', 'the second load succeeded');
     const readme = [
       `SELECT ${app}.core.get_pipeline_runs()`,
       `SELECT ${app}.core.get_task_runs(2, 50)`,
@@ -184,20 +231,26 @@ async function main(): Promise<number> {
       status.length === 3 && status.every((r) => r.LAST_STATUS === 'SUCCEEDED'),
       'sync_status shows 3 successes',
     );
-    const before = await db.run(
-      `SELECT (SELECT COUNT(*) FROM ${app}.public.pipeline_runs) + (SELECT COUNT(*) FROM ${app}.public.task_runs) AS n`,
-    );
-    await step('enable and disable the schedule', async () => {
-      await db.run(`CALL ${app}.core.enable_schedule('0 * * * *')`);
-      await db.run(`CALL ${app}.core.disable_schedule()`);
+    const scheduledFrom = await now(db);
+    await step('schedule every minute and wait for a scheduled run of version 1', async () => {
+      await db.run(`CALL ${app}.core.enable_schedule('* * * * *')`);
+      await waitForScheduledRun(db, app, scheduledFrom);
     });
-    await step('upgrade in place (setup script again)', () =>
-      db.run(`ALTER APPLICATION ${app} UPGRADE USING '${stage}'`),
+    const count = `SELECT (SELECT COUNT(*) FROM ${app}.public.pipeline_runs) + (SELECT COUNT(*) FROM ${app}.public.task_runs) + (SELECT COUNT(*) FROM ${app}.public.operations) AS N`;
+    const before = Number((await db.run(count))[0]?.N);
+    const v2 = await step('deploy version 2', () => deploy(db, pkg, appDir, 'v2_0'));
+    await step('upgrade to version 2 (its setup script runs)', () =>
+      db.run(`ALTER APPLICATION ${app} UPGRADE USING '${v2}'`),
     );
-    const after = await db.run(
-      `SELECT (SELECT COUNT(*) FROM ${app}.public.pipeline_runs) + (SELECT COUNT(*) FROM ${app}.public.task_runs) AS n`,
+    const after = Number((await db.run(count))[0]?.N);
+    expect(after >= before, `the upgrade kept every row (${before} -> ${after})`);
+    const approved = await db.run(`SHOW APPROVED SPECIFICATIONS IN APPLICATION ${app}`);
+    expect(approved.length === 1, 'the approval survived the upgrade');
+    const upgradedAt = await now(db);
+    await step('wait for a scheduled run of version 2', () =>
+      waitForScheduledRun(db, app, upgradedAt),
     );
-    expect(Number(after[0]?.N) >= Number(before[0]?.N), 'the upgrade kept every row');
+    await db.run(`CALL ${app}.core.disable_schedule()`);
     console.log(
       `live smoke test passed: ${JSON.stringify(load.streams ? Object.keys(load.streams as Row) : [])}`,
     );
@@ -207,6 +260,10 @@ async function main(): Promise<number> {
       await db
         .run(`DROP APPLICATION IF EXISTS ${app} CASCADE`)
         .catch((e: Error) => console.error(e.message));
+      const left = await db
+        .run(`SHOW EXTERNAL ACCESS INTEGRATIONS LIKE '${eai}'`)
+        .catch(() => [] as Row[]);
+      if (left.length > 0) console.error(`the integration ${eai} survived DROP ... CASCADE`);
       await db
         .run(`DROP APPLICATION PACKAGE IF EXISTS ${pkg}`)
         .catch((e: Error) => console.error(e.message));

@@ -12,6 +12,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[0] / "app" / "python"))
 sys.path.insert(0, str(HERE))
 
+from support.account import Account  # noqa: E402
 from support.fake_snowflake import FakeSnowflake, run_setup_script  # noqa: E402
 from support.simulator import Simulator  # noqa: E402
 
@@ -36,3 +37,11 @@ def calm_sim() -> Iterator[Simulator]:
     sim = Simulator("--scenario", "calm", "--clock", "manual", "--seed", "7", "--records", "600")
     yield sim
     sim.close()
+
+
+@pytest.fixture
+def account() -> Iterator[Account]:
+    """An empty stand-in account (support/account.py) to install the app into."""
+    acct = Account()
+    yield acct
+    acct.close()

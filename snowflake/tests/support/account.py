@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import json
 import re
+import shutil
 import sys
 import types
 from collections.abc import Iterator
@@ -477,21 +478,24 @@ class InstalledApp:
         bodies = []
         for index, routine in enumerate(self.routines[name]):
             for arity in range(routine.required, len(routine.params) + 1):
-                fn = f"_udf_{self.name}_{name.replace('.', '_')}_{index}_{arity}".lower()
+                fn = f"_udf_{id(self)}_{name.replace('.', '_')}_{index}_{arity}".lower()
                 with contextlib.suppress(Exception):
                     duck.remove_function(fn)
                 types_ = [DUCK_TYPES[p[1]] for p in routine.params[:arity]]
 
-                duck.create_function(fn, self._udf_entry(routine, arity), types_, t.VARCHAR, side_effects=True)
+                # Defaults are constants: evaluated now, as code inside a query cannot run SQL.
+                extra = [self._scalar(self.session, f"SELECT {d}") for _, _, d in routine.params[arity:]]
+                entry = self._udf_entry(routine, arity, extra)
+                duck.create_function(fn, entry, types_, t.VARCHAR, side_effects=True)
                 names = ", ".join(p[0] for p in routine.params[:arity])
                 bodies.append(f"({names}) AS json({fn}({names}))")
         duck.execute(f"CREATE OR REPLACE MACRO {self.name}.{name}" + ", ".join(bodies))
 
-    def _udf_entry(self, routine: Routine, arity: int) -> Any:
+    def _udf_entry(self, routine: Routine, arity: int, extra: list[Any]) -> Any:
         """DuckDB reads a Python function's arity from its signature: one entry point per arity."""
 
         def run(*args: Any) -> str:
-            return json.dumps(self.invoke(routine, list(args)), default=str)
+            return json.dumps(self.invoke(routine, [*args, *extra]), default=str)
 
         entries = {
             0: lambda: run(),
@@ -570,6 +574,16 @@ class InstalledApp:
         return run
 
 
+def copy_package(target: Path, edit: Any = None, manifest: Any = None) -> Path:
+    """A copy of the app's package (what a provider would publish next), its setup script and
+    manifest optionally edited: `edit(text) -> text`."""
+    shutil.copytree(APP_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    for name, change in (("setup_script.sql", edit), ("manifest.yml", manifest)):
+        if change:
+            (target / name).write_text(change((target / name).read_text()))
+    return target
+
+
 class Account:
     """A Snowflake account: one fakesnow engine, account-level integrations, installed apps."""
 
@@ -637,7 +651,15 @@ class Account:
             )
         for integration in owned:
             del self.integrations[integration]
-        app.conn.cursor().execute(f"DROP DATABASE IF EXISTS {app.name}")
+        # fakesnow cannot drop the database a connection uses: empty it instead.
+        duck = app.conn._duck_conn
+        for (schema,) in duck.execute(
+            "SELECT schema_name FROM information_schema.schemata WHERE catalog_name = ? "
+            "AND schema_name NOT IN ('information_schema', 'main', 'pg_catalog')",
+            [app.name],
+        ).fetchall():
+            duck.execute(f'DROP SCHEMA IF EXISTS "{app.name}"."{schema}" CASCADE')
+        app.conn.close()
         del self.apps[app.name]
 
     def set_timezone(self, zone: str) -> None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fakesnow
 import snowflake.connector
 from fakesnow.cursor import FakeSnowflakeCursor
 from sqlglot import exp
+
+from . import statements as checks
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 
@@ -125,12 +126,23 @@ class FakeSession:
         self.runtime = runtime
         self.app_name = app_name
         self.statements: list[str] = []
+        # The installed app's rules (support/account.py) see every statement first; `role` is the
+        # application role a consumer session uses (None: the app itself, as owner).
+        self.rules: Any = None
+        self.role: str | None = None
+
+    write_pandas = checks.write_pandas  # Snowpark's bulk load, over fakesnow (support/statements.py)
 
     def sql(self, query: str, params: list[Any] | None = None) -> _Result:
         return _Result(self, query, params)
 
     def execute(self, query: str, params: list[Any] | None = None) -> list[Row]:
         self.statements.append(query)
+        checks.check(self, query, params)  # grammar, 1 MB, owner's-rights rules (support/statements.py)
+        if self.rules is not None:
+            handled = self.rules.handle(self, query, params)
+            if handled is not None:
+                return handled
         if _EMULATED.match(query):
             return self._emulate(query.strip())
         cur = self.conn.cursor()
@@ -244,7 +256,11 @@ def split_statements(sql: str) -> list[str]:
 def run_setup_script(session: FakeSession, path: Path = APP_DIR / "setup_script.sql") -> list[str]:
     """Runs the setup script as an install or upgrade would: EXECUTE IMMEDIATE FROM inlines the
     file; the versioned schema becomes a plain schema (fakesnow has no versioning); the rest goes
-    through session.sql (real SQL, or emulated objects). Returns every statement run."""
+    through session.sql (real SQL, or emulated objects). Returns every statement run.
+    A session of an installed app (support/account.py) runs it as Snowflake would: install, or
+    upgrade with the versioned schema rebuilt."""
+    if session.rules is not None:
+        return list(session.rules.run_setup(path))
     ran = []
     for statement in split_statements(path.read_text()):
         m = re.match(r"EXECUTE\s+IMMEDIATE\s+FROM\s+'([^']+)'", statement, re.I)
@@ -277,19 +293,17 @@ def install_snowflake_module(runtime: Runtime) -> None:
 class FakeSnowflake:
     """A fresh fakesnow database for one test, with the app's setup script available."""
 
-    def __init__(self, database: str = "ORCHESTRA_DATA_APP") -> None:
-        self._patch = fakesnow.patch()
-        self._patch.__enter__()
-        self.conn = snowflake.connector.connect(database=database, schema="PUBLIC", paramstyle="qmark")
-        self.conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {database}")
-        self.runtime = Runtime()
-        install_snowflake_module(self.runtime)
-        self.session = FakeSession(self.conn, self.runtime, database)
+    def __init__(self, database: str = "ORCHESTRA_DATA_APP", timezone: str | None = None) -> None:
+        from .account import Account  # the account model builds on this module
+
+        self.account = Account(timezone)
+        self.installed = self.account.create(database)
+        self.conn = self.installed.conn
+        self.runtime = self.installed.runtime
+        self.session = self.installed.session
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[Row]:
         return self.session.execute(sql, params)
 
     def close(self) -> None:
-        self.conn.close()
-        self._patch.__exit__(None, None, None)
-        sys.modules.pop("_snowflake", None)
+        self.account.close()
