@@ -526,3 +526,23 @@ SELECT
     AVG(DATEDIFF('microsecond', started_at, ended_at) / 1000000.0) AS mean_seconds
 FROM public.ingestion_history
 GROUP BY stream, TO_DATE(CONVERT_TIMEZONE('UTC', started_at));
+
+-- Who reads and who sets: app_viewer (and app_admin, which has app_viewer) reads every view of
+-- schema analytics; only app_admin sets SLA limits. The views run with the app's rights, so viewers
+-- need no access to public or config.
+GRANT USAGE ON SCHEMA analytics TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.run_outcomes TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.pipelines TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.pipeline_daily_reliability TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.pipeline_recovery TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.pipeline_recovery_summary TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.pipeline_freshness TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.task_attempts TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.flaky_task_events TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.task_health TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.operation_stats TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.pipeline_slas TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.sla_breaches TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.sync_health TO APPLICATION ROLE app_viewer;
+GRANT SELECT ON VIEW analytics.sync_daily TO APPLICATION ROLE app_viewer;
+GRANT USAGE ON PROCEDURE analytics.set_pipeline_sla(VARCHAR, FLOAT, VARCHAR, VARCHAR) TO APPLICATION ROLE app_admin;
