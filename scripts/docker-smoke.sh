@@ -334,13 +334,11 @@ both check good check 0
 [ "$(jq -r 'select(.type == "CONNECTION_STATUS") | .connectionStatus.status' "$C-check.jsonl")" = SUCCEEDED ] \
   || fail "check: expected CONNECTION_STATUS SUCCEEDED, got: $(cat "$C-check.jsonl")"
 
-step "check with a bad key (CONNECTION_STATUS FAILED, TRACE config_error, non-zero exit)"
-both check bad check-bad nonzero
-[ "$(jq -r 'select(.type == "CONNECTION_STATUS") | .connectionStatus.status' "$C-check-bad.jsonl")" = FAILED ] \
-  || fail "check with a bad key: expected CONNECTION_STATUS FAILED, got: $(cat "$C-check-bad.jsonl")"
-[ "$(jq -r 'select(.type == "TRACE" and .trace.type == "ERROR") | .trace.error.failure_type' "$C-check-bad.jsonl")" = config_error ] \
-  || fail "check with a bad key: expected one TRACE ERROR with failure_type config_error, got: $(cat "$C-check-bad.jsonl")"
-note "message: $(jq -r 'select(.type == "TRACE") | .trace.error.message' "$C-check-bad.jsonl")"
+step "check with a bad key (one CONNECTION_STATUS FAILED with the message, no TRACE, exit 0)"
+both check bad check-bad 0
+[ "$(jq -r -s '[.[] | select(.type != "LOG") | .type + ":" + (.connectionStatus.status // "")] | join(",")' "$C-check-bad.jsonl")" = CONNECTION_STATUS:FAILED ] \
+  || fail "check with a bad key: expected exactly one CONNECTION_STATUS FAILED and nothing else, got: $(cat "$C-check-bad.jsonl")"
+note "message: $(jq -r 'select(.type == "CONNECTION_STATUS") | .connectionStatus.message' "$C-check-bad.jsonl")"
 
 step "discover"
 both discover good discover 0
@@ -379,9 +377,10 @@ jq -e --argjson n "$(echo "$want_streams" | wc -w)" 'length == $n and all(.[]; .
   || fail "save-state: expected one STREAM state per stream, got: $(cat "$C-state-1.json")"
 
 # ---------------------------------------------------------------------------------------------
-step "acceptance-test inputs (acceptance-test-config.yml, integration_tests/) against the image"
-# CI cannot pull Airbyte's CAT image (no Docker Hub), so this checks what CAT would read: the config's
-# shape at test_strictness_level high, and each input against the image and this simulator.
+step "acceptance-test inputs (integration_tests/) against the image"
+# Airbyte's acceptance tests themselves run in scripts/cat.sh (and their configs are checked by
+# test/conformance/acceptance-config.test.ts); this checks each input against the image and this
+# simulator, and regenerates them with SMOKE_WRITE_FIXTURES=1.
 cat_dir="$WORK/container/cat"
 mkdir -p "$cat_dir"
 config_for integration_tests/config.json "$CANARY" >"$cat_dir/config.json"
@@ -400,13 +399,12 @@ cat_run() { # tag args...
 }
 
 rc=$(cat_run invalid check --config /secrets/invalid_config.json)
-# CAT's `status: exception` wants a non-zero exit and exactly one TRACE error; Airbyte reads the
-# one CONNECTION_STATUS FAILED.
-[ "$rc" != 0 ] || fail "integration_tests/invalid_config.json: check exited 0; a failed check must exit non-zero"
+# CAT's `status: failed`: exactly one CONNECTION_STATUS, FAILED; a configuration problem exits 0.
+[ "$rc" = 0 ] || fail "integration_tests/invalid_config.json: check exited $rc; a wrong key is a FAILED status and exit 0"
 [ "$(jq -r -s '[.[] | select(.type == "CONNECTION_STATUS") | .connectionStatus.status] | join(",")' "$WORK/out/cat-invalid.jsonl")" = FAILED ] \
-  || fail "integration_tests/invalid_config.json: check should give one CONNECTION_STATUS FAILED (exit $rc): $(cat "$WORK/out/cat-invalid.jsonl")"
-[ "$(jq -s '[.[] | select(.type == "TRACE" and .trace.type == "ERROR")] | length' "$WORK/out/cat-invalid.jsonl")" = 1 ] \
-  || fail "integration_tests/invalid_config.json: check should give exactly one TRACE error: $(cat "$WORK/out/cat-invalid.jsonl")"
+  || fail "integration_tests/invalid_config.json: check should give one CONNECTION_STATUS FAILED: $(cat "$WORK/out/cat-invalid.jsonl")"
+[ "$(jq -s '[.[] | select(.type == "TRACE")] | length' "$WORK/out/cat-invalid.jsonl")" = 0 ] \
+  || fail "integration_tests/invalid_config.json: a failed check carries no TRACE: $(cat "$WORK/out/cat-invalid.jsonl")"
 
 rc=$(cat_run full-refresh read --config /secrets/config.json --catalog /secrets/full_refresh_catalog.json)
 [ "$rc" = 0 ] || fail "full-refresh read with the acceptance config exited $rc: $(tail -3 "$WORK/out/cat-full-refresh.stderr")"
@@ -428,13 +426,10 @@ streams_expected=$(jq -r -s '[.[].stream] | unique | join(" ")' integration_test
 note "expected_records.jsonl: $(wc -l <integration_tests/expected_records.jsonl) records, all in a full-refresh read of $(count "$WORK/out/cat-full-refresh.jsonl" 'select(.type == "RECORD")')"
 
 if [ "$WRITE_FIXTURES" = 1 ]; then
-  # The state the image wrote, moved to the end of 2999 in the same format (CAT compares the
-  # formats), with the cursor field named the way CAT looks for it next to a `cursor` key.
-  jq --slurpfile cat integration_tests/configured_catalog.json '
-    map(del(.sourceStats) | .stream.stream_descriptor.name as $n
-      | .stream.stream_state.cursor |= "2999-12-31T23:59:59" + (.[19:] | gsub("[0-9]"; "9"))
-      | .stream.stream_state.open_ids = []
-      | .stream.stream_state.cursor_field = ($cat[0].streams[] | select(.stream.name == $n) | .cursor_field))' \
+  # The state the image wrote (cursor, cursor_field, open_ids), moved to the end of 2999 in the same
+  # format: CAT compares the two cursors' types and character layout.
+  jq 'map(del(.sourceStats) | .stream.stream_state.cursor |= "2999-12-31T23:59:59" + (.[19:] | gsub("[0-9]"; "9"))
+      | .stream.stream_state.open_ids = [])' \
     "$C-state-1.json" >integration_tests/abnormal_state.json
   npx prettier --log-level warn --write integration_tests/abnormal_state.json
   note "wrote integration_tests/abnormal_state.json"
@@ -447,45 +442,6 @@ n=$(count "$WORK/out/cat-future-state.jsonl" 'select(.type == "RECORD")')
 k=$(count "$WORK/out/cat-future-state.jsonl" 'select(.type == "STATE")')
 [ "$n" = 0 ] && [ "$k" -gt 0 ] || fail "future state: expected no records and at least one STATE, got $n records and $k STATE"
 note "future state: 0 records, $k STATE messages; invalid config: check FAILED"
-node - "$IMAGE" <<'JS' || fail "acceptance-test-config.yml is not what CAT at strictness high accepts (above)"
-const fs = require('fs');
-const YAML = require('yaml');
-const image = process.argv[2];
-const cfg = YAML.parse(fs.readFileSync('acceptance-test-config.yml', 'utf8'));
-const problems = [];
-const t = cfg.acceptance_tests ?? {};
-if (cfg.connector_image !== image) problems.push(`connector_image is ${cfg.connector_image}, the build recipe tags ${image}`);
-if (cfg.test_strictness_level !== 'high') problems.push('test_strictness_level must be high');
-for (const k of ['spec', 'connection', 'discovery', 'basic_read', 'full_refresh', 'incremental'])
-  if (!t[k] || (!t[k].bypass_reason && !(t[k].tests ?? []).length)) problems.push(`acceptance_tests.${k} has no tests and no bypass_reason`);
-const paths = [];
-for (const [k, v] of Object.entries(t))
-  for (const test of v.tests ?? [])
-    for (const p of ['config_path', 'spec_path', 'configured_catalog_path']) if (test[p]) paths.push([`${k}.${p}`, test[p]]);
-for (const test of t.basic_read?.tests ?? []) {
-  if (test.configured_catalog_path) problems.push('basic_read must not set configured_catalog_path at strictness high');
-  if (!test.expect_records?.path && !test.expect_records?.bypass_reason) problems.push('basic_read needs expect_records');
-  if (test.expect_records?.path) paths.push(['basic_read.expect_records.path', test.expect_records.path]);
-  for (const e of test.empty_streams ?? []) if (!e.bypass_reason) problems.push(`empty stream ${e.name} needs a bypass_reason`);
-}
-for (const test of t.incremental?.tests ?? []) {
-  if (!test.future_state?.future_state_path && !test.future_state?.bypass_reason) problems.push('incremental needs future_state');
-  if (test.future_state?.future_state_path) paths.push(['incremental.future_state_path', test.future_state.future_state_path]);
-}
-const statuses = (t.connection?.tests ?? []).map((x) => x.status).sort().join(',');
-if (statuses !== 'exception,succeed') problems.push(`connection tests should be one succeed and one exception, got ${statuses}`);
-for (const [what, p] of paths) if (!fs.existsSync(p)) problems.push(`${what}: ${p} does not exist`);
-// CAT at strictness high: the future state names every incremental stream of the configured catalog.
-for (const test of t.incremental?.tests ?? []) {
-  const future = test.future_state?.future_state_path;
-  if (!future || !fs.existsSync(future) || !fs.existsSync(test.configured_catalog_path ?? '')) continue;
-  const inState = new Set(JSON.parse(fs.readFileSync(future, 'utf8')).map((s) => s.stream.stream_descriptor.name));
-  for (const s of JSON.parse(fs.readFileSync(test.configured_catalog_path, 'utf8')).streams)
-    if (!inState.has(s.stream.name)) problems.push(`${future} has no state for stream ${s.stream.name}`);
-}
-for (const p of problems) console.error('  - ' + p);
-process.exit(problems.length ? 1 : 0);
-JS
 
 # ---------------------------------------------------------------------------------------------
 step "incremental read from the saved state, 2 simulated hours later (recipe 'read-incremental')"
