@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     say(
       `No ORCHESTRA_API_KEY: using the simulator at ${sim.baseUrl} (simulated now ${sim.clock.now().toISOString()}).`,
     );
-    // The simulator has no rate limit; the real API's budget (40/min by default) would only slow the demo.
+    // The simulator has no rate limit; the real API's budget (50/min by default) would only slow the demo.
     config = {
       api_key: 'simulator-key',
       api_url: sim.baseUrl,
