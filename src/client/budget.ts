@@ -27,8 +27,8 @@ export interface RequestBudgetOptions {
  * as the server could count them.
  *
  * Orchestra does not document its limiter (fixed minute, sliding minute or token bucket). Each
- * request holds a slot from the moment it is sent until `windowMs` after its answer arrived, and at
- * most `perMinute` slots are held. The server counts a request at some instant between those two
+ * request holds a slot from the moment it is sent until `windowMs` (plus `marginMs`) after its
+ * answer arrived, and at most `perMinute` slots are held. The server counts a request at some instant between those two
  * moments, so for any request the server sees, the `perMinute` requests it saw in the minute
  * before it all still held their slots when it was sent: no window, sliding or fixed, can hold more
  * than `perMinute` of them. A token bucket of `perMinute` per minute with room for `perMinute` is
@@ -38,7 +38,8 @@ export interface RequestBudgetOptions {
  * A 429 means the server counts differently (a shared key, a token bucket with a small burst, or a
  * sliding-window *counter* that assumes the last minute's requests were spread evenly): requests
  * wait out its Retry-After, then go out evenly spaced at 90% of the budget's rate, 10% less again
- * after each further 429, for the rest of the sync. Waiters are served in arrival order.
+ * after each 429 to a request sent after the last slowdown, for the rest of the sync. Waiters are
+ * served in arrival order.
  */
 export class RequestBudget {
   readonly capacity: number;
