@@ -150,6 +150,8 @@ EXECUTE IMMEDIATE $$
 DECLARE
   eai VARCHAR DEFAULT '"' || REPLACE(CURRENT_DATABASE(), '"', '""') || '_ORCHESTRA_EAI"';
   python VARCHAR DEFAULT ' LANGUAGE PYTHON RUNTIME_VERSION = ''3.11'' PACKAGES = (''snowflake-snowpark-python'', ''requests'') IMPORTS = (''/python/orchestra_app.zip'')';
+  -- Loads stage each window with Session.write_pandas, which needs pandas.
+  loader VARCHAR DEFAULT ' LANGUAGE PYTHON RUNTIME_VERSION = ''3.11'' PACKAGES = (''snowflake-snowpark-python'', ''requests'', ''pandas'') IMPORTS = (''/python/orchestra_app.zip'')';
   bind VARCHAR;
 BEGIN
   bind := ' EXTERNAL_ACCESS_INTEGRATIONS = (' || eai || ') SECRETS = (''orchestra_api_key'' = config.orchestra_api_key)';
@@ -165,13 +167,13 @@ BEGIN
   GRANT USAGE ON FUNCTION core.get_operations(NUMBER, NUMBER) TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_operations(page NUMBER, per_page NUMBER, time_from TIMESTAMP_TZ, time_to TIMESTAMP_TZ) RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.udfs.get_operations''' || bind;
   GRANT USAGE ON FUNCTION core.get_operations(NUMBER, NUMBER, TIMESTAMP_TZ, TIMESTAMP_TZ) TO APPLICATION ROLE app_admin;
-  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_pipeline_runs() RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.handlers.load_pipeline_runs''' || bind || ' EXECUTE AS OWNER';
+  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_pipeline_runs() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_pipeline_runs''' || bind || ' EXECUTE AS OWNER';
   GRANT USAGE ON PROCEDURE core.load_pipeline_runs() TO APPLICATION ROLE app_admin;
-  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_task_runs() RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.handlers.load_task_runs''' || bind || ' EXECUTE AS OWNER';
+  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_task_runs() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_task_runs''' || bind || ' EXECUTE AS OWNER';
   GRANT USAGE ON PROCEDURE core.load_task_runs() TO APPLICATION ROLE app_admin;
-  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_operations() RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.handlers.load_operations''' || bind || ' EXECUTE AS OWNER';
+  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_operations() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_operations''' || bind || ' EXECUTE AS OWNER';
   GRANT USAGE ON PROCEDURE core.load_operations() TO APPLICATION ROLE app_admin;
-  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_all() RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.handlers.load_all''' || bind || ' EXECUTE AS OWNER';
+  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_all() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_all''' || bind || ' EXECUTE AS OWNER';
   GRANT USAGE ON PROCEDURE core.load_all() TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.test_connection() RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.handlers.test_connection''' || bind || ' EXECUTE AS OWNER';
   GRANT USAGE ON PROCEDURE core.test_connection() TO APPLICATION ROLE app_admin;

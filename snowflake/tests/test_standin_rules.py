@@ -125,6 +125,17 @@ def test_a_routine_without_the_integration_reaches_nothing_even_once_approved(
         app.query("CALL core.no_eai()")
 
 
+def test_a_handler_can_use_write_pandas_only_when_its_procedure_lists_pandas(
+    account: Account, calm_sim: Simulator, tmp_path: Path
+) -> None:
+    without = package(tmp_path, lambda sql: sql.replace(", ''pandas''", ""))
+    app = account.install(APP, without)
+    keyed(app, calm_sim)
+    account.approve(APP)
+    with pytest.raises(Exception, match=r"No module named 'pandas'.*core.load_operations"):
+        app.as_role("app_admin").execute("CALL core.load_operations()")
+
+
 def test_a_new_host_in_an_upgrade_needs_a_new_approval(account: Account, tmp_path: Path) -> None:
     app = account.install(APP)
     with pytest.raises(Error, match="Sequence number 2 is not the current one"):

@@ -83,6 +83,13 @@ class Routine:
     def required(self) -> int:
         return sum(1 for _, _, d in self.params if d is None)
 
+    @property
+    def packages(self) -> set[str]:
+        """The Anaconda packages named in PACKAGES, without version pins."""
+        m = re.search(r"PACKAGES\s*=\s*\(([^)]*)\)", self.sql, re.I)
+        names = re.findall(r"'([^']+)'", m.group(1)) if m else []
+        return {re.split(r"[=<>]", n, maxsplit=1)[0].strip().lower() for n in names}
+
 
 def _depths(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
     """(index, character, parenthesis depth after it) for every character outside quotes."""
@@ -596,6 +603,8 @@ class Account:
         self.redirects: dict[str, str] = {}
         self._current: InstalledApp | None = None
         self._secrets: dict[str, str] | None = None
+        # The routine running now (its PACKAGES decide what its handler can import).
+        self.routine: Routine | None = None
         self._timezone = timezone
         module = types.ModuleType("_snowflake")
         module.get_generic_secret_string = self._secret  # type: ignore[attr-defined]
@@ -688,8 +697,8 @@ class Account:
                 for rule in integration.rules:
                     hosts = {h.strip().strip("'") for h in app.runtime.network_rules.get(rule, "").split(",")}
                     allowed |= hosts & app.approved_hosts()
-        saved = (self._current, self._secrets)
-        self._current, self._secrets = app, routine.secrets
+        saved = (self._current, self._secrets, self.routine)
+        self._current, self._secrets, self.routine = app, routine.secrets, routine
         original = requests.adapters.HTTPAdapter.send
         redirects = self.redirects
 
@@ -712,7 +721,7 @@ class Account:
             yield
         finally:
             requests.adapters.HTTPAdapter.send = original  # type: ignore[method-assign]
-            self._current, self._secrets = saved
+            self._current, self._secrets, self.routine = saved
 
     def close(self) -> None:
         for app in list(self.apps.values()):

@@ -92,6 +92,13 @@ def write_pandas(
     connector creates inside procedures: github.com/snowflakedb/snowflake-connector-python/pull/2068),
     PUT of one Parquet file (data travels as a file, not in a statement), COPY INTO the table.
     Those three are recorded and checked; the rows go in through fakesnow's write_pandas."""
+    rules = getattr(session, "rules", None)
+    routine = getattr(getattr(rules, "account", None), "routine", None)
+    if routine is not None and routine.language == "PYTHON" and "pandas" not in routine.packages:
+        # A handler imports only what its PACKAGES list (plus the standard library and IMPORTS), and
+        # Snowpark's write_pandas needs pandas, which snowflake-snowpark-python does not pull in:
+        # https://docs.snowflake.com/en/developer-guide/snowpark/reference/python/latest/snowpark/api/snowflake.snowpark.Session.write_pandas
+        raise ModuleNotFoundError(f"No module named 'pandas' ({routine.name}: add 'pandas' to its PACKAGES)")
     if table_type.lower() in ("temp", "temporary"):
         raise snowflake.connector.errors.ProgrammingError(
             "Unsupported statement type 'temporary TABLE': an owner's rights procedure cannot create named "
