@@ -5,6 +5,7 @@ The browser check (headless Chromium, screenshots) is scripts/dashboard-screensh
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 import time
@@ -28,6 +29,7 @@ from support.analytics_sla import set_pipeline_sla
 from support.fake_snowflake import APP_DIR
 
 STREAMLIT_DIR = APP_DIR / "streamlit"
+ROOT = APP_DIR.parents[1]
 MAIN = STREAMLIT_DIR / "dashboard.py"
 PAGES = [None, *sorted(p.relative_to(STREAMLIT_DIR).as_posix() for p in (STREAMLIT_DIR / "pages").glob("*.py"))]
 TITLES = ["Sync health", "Pipeline reliability", "Tasks and flakiness", "SLA breaches"]
@@ -200,3 +202,20 @@ def test_a_year_of_history_renders_every_page_quickly(dashboard_env: Any, tmp_pa
         )
         # A generous bound for a shared 2-core CI machine; the figures are in docs/analytics.md.
         assert max(timings.values()) < 30, timings
+
+
+def test_every_page_renders_in_headless_chromium_without_an_exception(tmp_path: Path) -> None:
+    """scripts/dashboard-screenshots.py against the loaded history: a real Streamlit server, a real
+    browser (Debian's chromium through chromedriver); a page showing an exception box fails it."""
+    spec = importlib.util.spec_from_file_location(
+        "dashboard_screenshots", ROOT / "scripts" / "dashboard-screenshots.py"
+    )
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    db_path, _ = shared_history()
+    results = script.capture(db_path, tmp_path / "img")
+    assert set(results) == set(script.PAGES)
+    for name, result in results.items():
+        png = (tmp_path / "img" / f"dashboard-{name}.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and result["png_bytes"] > 20_000 and not result["exceptions"], name

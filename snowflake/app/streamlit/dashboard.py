@@ -23,11 +23,12 @@ else:
     for column, (_, row) in zip(st.columns(len(health)), health.iterrows(), strict=False):
         with column:
             status = row["LAST_LOAD_STATUS"] or "never loaded"
+            failures = int(row["FAILURES_SINCE_SUCCESS"])
             st.metric(
                 row["STREAM"],
                 status,
-                delta=f"{int(row['FAILURES_SINCE_SUCCESS'])} failures since success",
-                delta_color="inverse" if row["FAILURES_SINCE_SUCCESS"] else "off",
+                delta=f"{failures} failed loads since the last success" if failures else None,
+                delta_color="inverse",
             )
             lag = row["LAG_MINUTES"]
             st.caption(f"Lag: {lag / 60:,.1f} h" if lag == lag and lag is not None else "Lag: unknown")

@@ -30,6 +30,7 @@ class LocalFakesnowSession:
     not part of the app's Snowflake environment)."""
 
     _lock = threading.Lock()
+    _patch: Any = None
 
     def __init__(self, directory: str) -> None:
         from unittest import mock
@@ -38,7 +39,9 @@ class LocalFakesnowSession:
         import snowflake.connector
 
         if not isinstance(snowflake.connector.connect, mock.MagicMock):  # not already patched (tests)
-            fakesnow.patch(db_path=directory).__enter__()  # for the life of this local process
+            # Kept referenced: a collected context manager would undo the patch.
+            LocalFakesnowSession._patch = fakesnow.patch(db_path=directory)
+            LocalFakesnowSession._patch.__enter__()  # for the life of this local process
         self.conn = snowflake.connector.connect(database="ORCHESTRA_DATA_APP", schema="PUBLIC")
 
     def sql(self, query: str) -> LocalFakesnowSession._Frame:
