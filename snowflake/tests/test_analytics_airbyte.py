@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 import snowflake.connector.pandas_tools
-from support.analytics_history import FileFake, install_data_and_analytics, opened, portable_sql
+from support.analytics_history import APP_ONLY_MARKER, FileFake, install_data_and_analytics, opened, portable_sql
 from support.analytics_sla import Procedure, set_pipeline_sla
 from support.fake_snowflake import split_statements
 from support.simulator import ROOT, Simulator
@@ -228,3 +228,13 @@ def test_the_recipe_fails_loudly_on_a_table_without_the_columns_it_needs(tmp_pat
             assert "run_status" in str(exc).lower(), exc
         else:
             raise AssertionError("the view over a table without RUN_STATUS must fail")
+
+
+def test_the_recipe_in_the_docs_produces_the_tested_sql(tmp_path: Path) -> None:
+    """docs/analytics.md's shell lines (GNU sed) give exactly the SQL the test above runs."""
+    doc = (ROOT / "docs" / "analytics.md").read_text()
+    block = doc.split("```sh\nsed -n", 1)[1].split("```", 1)[0]
+    command = "sed -n" + block.split("snow sql", 1)[0].replace("> orchestra_analytics.sql", f"> {tmp_path}/out.sql")
+    subprocess.run(["bash", "-c", command], cwd=ROOT, check=True, timeout=30)
+    produced = (tmp_path / "out.sql").read_text().split(APP_ONLY_MARKER, 1)[0]
+    assert produced == portable_sql(RAW, ANALYTICS, CONFIG)
