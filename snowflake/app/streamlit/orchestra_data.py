@@ -133,3 +133,8 @@ def pick_pipelines(key: str) -> list[str]:
 
 def pipeline_filter(ids: list[str], column: str = "pipeline_id") -> str:
     return f" AND {column} IN ({', '.join(quoted(i) for i in ids)})" if ids else ""
+
+
+def table(sql: str) -> None:
+    """A query's rows as a full-width table."""
+    st.dataframe(query(sql), hide_index=True, width="stretch")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
-from orchestra_data import days_filter, pick_days, pick_pipelines, pipeline_filter, query, view
+from orchestra_data import days_filter, pick_days, pick_pipelines, pipeline_filter, query, table, view
 
 st.set_page_config(page_title="Orchestra: pipeline reliability", layout="wide")
 st.title("Pipeline reliability")
@@ -46,35 +46,23 @@ st.bar_chart(daily, x="DAY", y="FAILED", color="PIPELINE_NAME")
 
 st.subheader("Freshness")
 st.caption("The last successful run of each pipeline and how long ago it finished.")
-st.dataframe(
-    query(
-        f"SELECT pipeline_name, last_success_at, ROUND(minutes_since_success / 60, 1) AS hours_since_success, "
-        f"last_run_status, last_run_created_at, failures_since_success FROM {view('pipeline_freshness')} "
-        f"WHERE TRUE{pipeline_filter(pipelines)} ORDER BY minutes_since_success DESC NULLS FIRST LIMIT 500"
-    ),
-    hide_index=True,
-    width="stretch",
+table(
+    f"SELECT pipeline_name, last_success_at, ROUND(minutes_since_success / 60, 1) AS hours_since_success, "
+    f"last_run_status, last_run_created_at, failures_since_success FROM {view('pipeline_freshness')} "
+    f"WHERE TRUE{pipeline_filter(pipelines)} ORDER BY minutes_since_success DESC NULLS FIRST LIMIT 500"
 )
 
 st.subheader("Recovery")
 st.caption("For each failed run, the time until the same pipeline's next successful run finished.")
-st.dataframe(
-    query(
-        f"SELECT pipeline_name, failures, recovered, unrecovered, ROUND(mean_minutes_to_recovery, 1) AS "
-        f"mean_minutes_to_recovery, ROUND(max_minutes_to_recovery, 1) AS max_minutes_to_recovery, failing_since "
-        f"FROM {view('pipeline_recovery_summary')} WHERE TRUE{pipeline_filter(pipelines)} "
-        f"ORDER BY unrecovered DESC, failures DESC LIMIT 500"
-    ),
-    hide_index=True,
-    width="stretch",
+table(
+    f"SELECT pipeline_name, failures, recovered, unrecovered, ROUND(mean_minutes_to_recovery, 1) AS "
+    f"mean_minutes_to_recovery, ROUND(max_minutes_to_recovery, 1) AS max_minutes_to_recovery, failing_since "
+    f"FROM {view('pipeline_recovery_summary')} WHERE TRUE{pipeline_filter(pipelines)} "
+    f"ORDER BY unrecovered DESC, failures DESC LIMIT 500"
 )
 with st.expander("Latest failures"):
-    st.dataframe(
-        query(
-            f"SELECT pipeline_name, failed_run_id, failed_at, recovered_at, ROUND(minutes_to_recovery, 1) AS "
-            f"minutes_to_recovery FROM {view('pipeline_recovery')} WHERE TRUE{pipeline_filter(pipelines)} "
-            f"ORDER BY failed_at DESC LIMIT 200"
-        ),
-        hide_index=True,
-        width="stretch",
+    table(
+        f"SELECT pipeline_name, failed_run_id, failed_at, recovered_at, ROUND(minutes_to_recovery, 1) AS "
+        f"minutes_to_recovery FROM {view('pipeline_recovery')} WHERE TRUE{pipeline_filter(pipelines)} "
+        f"ORDER BY failed_at DESC LIMIT 200"
     )

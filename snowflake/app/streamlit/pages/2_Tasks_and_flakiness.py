@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
-from orchestra_data import pick_pipelines, pipeline_filter, query, view
+from orchestra_data import pick_pipelines, pipeline_filter, query, table, view
 
 st.set_page_config(page_title="Orchestra: tasks and flakiness", layout="wide")
 st.title("Tasks and flakiness")
@@ -61,23 +61,15 @@ st.dataframe(
 )
 
 st.subheader("Slowest operations (p95 of operation_duration, seconds)")
-st.dataframe(
-    query(
-        f"SELECT integration, operation_type, operation_name, operations, failed, p50_duration_seconds, "
-        f"p95_duration_seconds, max_duration_seconds, rows_affected FROM {view('operation_stats')} "
-        f"ORDER BY p95_duration_seconds DESC NULLS LAST LIMIT 20"
-    ),
-    hide_index=True,
-    width="stretch",
+table(
+    f"SELECT integration, operation_type, operation_name, operations, failed, p50_duration_seconds, "
+    f"p95_duration_seconds, max_duration_seconds, rows_affected FROM {view('operation_stats')} "
+    f"ORDER BY p95_duration_seconds DESC NULLS LAST LIMIT 20"
 )
 
 with st.expander("Latest flaky events"):
-    st.dataframe(
-        query(
-            f"SELECT task_name, failed_at, succeeded_at, is_retry_in_same_run, pipeline_version_number "
-            f"FROM {view('flaky_task_events')} WHERE TRUE{pipeline_filter(pipelines)} "
-            f"ORDER BY succeeded_at DESC LIMIT 200"
-        ),
-        hide_index=True,
-        width="stretch",
+    table(
+        f"SELECT task_name, failed_at, succeeded_at, is_retry_in_same_run, pipeline_version_number "
+        f"FROM {view('flaky_task_events')} WHERE TRUE{pipeline_filter(pipelines)} "
+        f"ORDER BY succeeded_at DESC LIMIT 200"
     )

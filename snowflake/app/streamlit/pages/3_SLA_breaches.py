@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
-from orchestra_data import days_filter, pick_days, pick_pipelines, pipeline_filter, query, view
+from orchestra_data import days_filter, pick_days, pick_pipelines, pipeline_filter, query, table, view
 
 st.set_page_config(page_title="Orchestra: SLA breaches", layout="wide")
 st.title("SLA breaches")
@@ -36,12 +36,8 @@ if per_day.empty:
 else:
     st.bar_chart(per_day, x="RUN_DAY", y="BREACHES", color="BREACH_TYPE")
     st.subheader("Latest breaches")
-    st.dataframe(
-        query(
-            f"SELECT pipeline_name, pipeline_run_id, run_status, run_day, breach_type, still_running, limit_minutes, "
-            f"deadline_utc, ROUND(actual_minutes, 1) AS actual_minutes, ROUND(minutes_over, 1) AS minutes_over "
-            f"FROM {breaches_view} WHERE {where} ORDER BY run_day DESC, minutes_over DESC LIMIT 200"
-        ),
-        hide_index=True,
-        width="stretch",
+    table(
+        f"SELECT pipeline_name, pipeline_run_id, run_status, run_day, breach_type, still_running, limit_minutes, "
+        f"deadline_utc, ROUND(actual_minutes, 1) AS actual_minutes, ROUND(minutes_over, 1) AS minutes_over "
+        f"FROM {breaches_view} WHERE {where} ORDER BY run_day DESC, minutes_over DESC LIMIT 200"
     )
