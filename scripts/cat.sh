@@ -61,12 +61,14 @@ grep -q "127.0.0.1:$PORT/" integration_tests/config.json \
   || fail "integration_tests/config.json does not target the port the README's simulator uses ($PORT)"
 
 SIM_PID=""
+SIM_LOG=""
 stop_simulator() {
   if [ -n "$SIM_PID" ]; then
     kill "$SIM_PID" 2>/dev/null || true
     wait "$SIM_PID" 2>/dev/null || true
     SIM_PID=""
   fi
+  if [ -n "$SIM_LOG" ]; then rm -f "$SIM_LOG"; SIM_LOG=""; fi
 }
 trap stop_simulator EXIT
 start_simulator() {
