@@ -1,4 +1,4 @@
-# The Orchestra source as an Airbyte connector image (see docs/docker.md).
+# The Orchestra source as an Airbyte connector image (README.md, section "Docker").
 #   docker build -t source-orchestra:dev .
 #   docker run --rm source-orchestra:dev spec
 # NODE_IMAGE exists for registry mirrors; the image is built and tested on the official node:20-bookworm-slim.

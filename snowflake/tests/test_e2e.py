@@ -22,7 +22,7 @@ from support.simulator import Simulator
 START = "2026-06-01T00:00:00Z"
 DAYS = 14
 EVERY_HOURS = 12
-# What the simulated API filters windows on (API.md, unknown 1): creation or last update.
+# What the simulated API filters windows on (docs/orchestra-api.md, unknown 1): creation or last update.
 WINDOW_FIELDS = {
     "created": {"pipeline_runs": "createdAt", "task_runs": "createdAt", "operations": "insertedAt"},
     "updated": {"pipeline_runs": "updatedAt", "task_runs": "updatedAt", "operations": "insertedAt"},

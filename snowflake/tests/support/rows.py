@@ -29,7 +29,7 @@ def record_of(raw: dict[str, Any], stream: str) -> dict[str, Any]:
 
 def _without_nulls(value: Any) -> Any:
     """Nested JSON with null-valued keys dropped: the API may omit optional fields or send null
-    (API.md, unknown 5), nested objects included, and both mean the same."""
+    (docs/orchestra-api.md, unknown 5), nested objects included, and both mean the same."""
     if isinstance(value, dict):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
