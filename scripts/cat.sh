@@ -38,7 +38,7 @@ EOF
 fi
 
 for tool in podman node curl; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed (podman: bash .ci/container-setup.sh as root)"
+  command -v "$tool" >/dev/null || fail "'$tool' is not installed (podman: bash scripts/setup.sh as root)"
 done
 [ -f lib/simulator/cli.js ] || npm run build --silent
 

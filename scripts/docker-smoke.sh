@@ -42,7 +42,7 @@ note() { echo "    $*" >&2; }
 # ---------------------------------------------------------------------------------------------
 step "preflight (podman, jq, node, built lib/)"
 for tool in podman jq node curl; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not installed. podman: run 'bash .ci/container-setup.sh' as root; jq/curl: apt-get install -y jq curl"
+  command -v "$tool" >/dev/null || fail "'$tool' is not installed. podman: run 'bash scripts/setup.sh' as root; jq/curl: apt-get install -y jq curl"
 done
 # The host runs must use the same code as the image: build when lib/ is missing or older than src/.
 if [ ! -f lib/index.js ] || [ ! -f lib/simulator/cli.js ] || [ -n "$(find src resources -newer lib/index.js -print -quit)" ]; then

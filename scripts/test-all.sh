@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Every test of the project, in order from fastest to slowest. This is what `npm test` and CI run.
+# It first installs what is missing (scripts/setup.sh), so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 step() { echo "==> [+$(( $(date +%s) - started ))s] $*" >&2; }
 
+step "install what the tests need (scripts/setup.sh)"; bash scripts/setup.sh
 step "build";                      npm run build --silent
 step "typecheck (src and tests)";  npm run typecheck --silent
 step "lint (eslint, prettier)";    npm run lint --silent
