@@ -63,7 +63,8 @@ def http(method: str, url: str, body: Any = None, timeout: float = 60) -> Any:
         return json.loads(response.read() or b"null")
 
 
-def wait_for(check: Any, what: str, seconds: float) -> Any:
+def wait_for(check: Any, what: str, seconds: float, state: Any = None) -> Any:
+    """Polls `check` until it returns something true; on timeout the error shows `state()`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -73,7 +74,8 @@ def wait_for(check: Any, what: str, seconds: float) -> Any:
         except OSError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
+    last = f" (last seen: {state()})" if state else ""
+    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}{last}")
 
 
 def build_data(target: Path) -> Path:
@@ -97,7 +99,11 @@ def build_data(target: Path) -> Path:
 
 
 def capture(
-    db: Path, out: Path, width: int = 1440, height: int = 2200
+    db: Path,
+    out: Path,
+    width: int = 1440,
+    height: int = 2200,
+    pages: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Serves the dashboard on `db` and writes one PNG per page into `out`. Returns per page:
     seconds to render, exceptions shown. Raises if a page shows an exception or never renders."""
@@ -168,7 +174,7 @@ def capture(
         session = http(
             "POST", f"{base}/session", {"capabilities": {"alwaysMatch": caps}}
         )["value"]["sessionId"]
-        for name, path in PAGES.items():
+        for name, path in (pages or PAGES).items():
             started = time.monotonic()
             http(
                 "POST",
@@ -176,23 +182,21 @@ def capture(
                 {"url": f"http://127.0.0.1:{st_port}/{path}"},
             )
 
-            def rendered() -> Any:
-                state = http(
+            def page_state() -> Any:
+                return http(
                     "POST",
                     f"{base}/session/{session}/execute/sync",
                     {"script": STATE_JS, "args": []},
-                )
-                value = state["value"]
+                )["value"]
+
+            def rendered() -> Any:
+                value = page_state()
                 done = value and value[0] == "notRunning" and value[1] == "CONNECTED"
                 return value if done and (value[4] or value[2]) else None
 
-            state = wait_for(rendered, f"page {name} to render", 90)
+            wait_for(rendered, f"page {name} to render", 90, page_state)
             time.sleep(1.5)  # charts draw after the script run ends
-            state = http(
-                "POST",
-                f"{base}/session/{session}/execute/sync",
-                {"script": STATE_JS, "args": []},
-            )["value"]
+            state = page_state()
             png = base64.b64decode(
                 http("GET", f"{base}/session/{session}/screenshot")["value"]
             )

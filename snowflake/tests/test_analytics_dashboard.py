@@ -207,15 +207,29 @@ def test_a_year_of_history_renders_every_page_quickly(dashboard_env: Any, tmp_pa
 def test_every_page_renders_in_headless_chromium_without_an_exception(tmp_path: Path) -> None:
     """scripts/dashboard-screenshots.py against the loaded history: a real Streamlit server, a real
     browser (Debian's chromium through chromedriver); a page showing an exception box fails it."""
-    spec = importlib.util.spec_from_file_location(
-        "dashboard_screenshots", ROOT / "scripts" / "dashboard-screenshots.py"
-    )
-    assert spec and spec.loader
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = screenshots_script()
     db_path, _ = shared_history()
     results = script.capture(db_path, tmp_path / "img")
     assert set(results) == set(script.PAGES)
     for name, result in results.items():
         png = (tmp_path / "img" / f"dashboard-{name}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and result["png_bytes"] > 20_000 and not result["exceptions"], name
+
+
+def test_the_browser_check_fails_on_a_page_showing_an_exception(tmp_path: Path) -> None:
+    """The same check over a database without the app's schemas: the page shows an exception box,
+    and the script reports it instead of taking a picture of an error."""
+    with opened(tmp_path / "bare"):
+        pass
+    script = screenshots_script()
+    with pytest.raises(RuntimeError, match="pages show exceptions: .*sync-health.*does not exist"):
+        script.capture(tmp_path / "bare", tmp_path / "img", pages={"sync-health": ""})
+
+
+def screenshots_script() -> Any:
+    path = ROOT / "scripts" / "dashboard-screenshots.py"
+    spec = importlib.util.spec_from_file_location("dashboard_screenshots", path)
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
