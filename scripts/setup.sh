@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm test` needs and is missing, so that the README's test line works on a fresh
 # machine and a second run costs seconds: npm packages (when node_modules is absent), the Python
-# packages of requirements-dev.txt, Debian's jq, curl and chromium (the Docker recipes and the
-# dashboard screenshots use them), podman with a local stand-in for the node:20-bookworm-slim base
+# packages of requirements-dev.txt, Debian's jq, curl, chromium and chromium-driver (the Docker
+# recipes and the dashboard's browser tests use them), podman with a local stand-in for the node:20-bookworm-slim base
 # image (scripts/container-setup.sh), and the virtualenvs of Airbyte's acceptance tests when their
 # tools folder is present (scripts/cat.sh). Debian packages and podman need root, or sudo without a
 # password; without either it stops at once and names the command to run.
@@ -28,7 +28,7 @@ say "Python packages (requirements-dev.txt)"
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
 
 missing=()
-for pkg in jq curl chromium; do command -v "$pkg" >/dev/null || missing+=("$pkg"); done
+for cmd in jq curl chromium chromedriver; do command -v "$cmd" >/dev/null || missing+=("${cmd/chromedriver/chromium-driver}"); done
 if [ ${#missing[@]} -gt 0 ]; then
   say "Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
