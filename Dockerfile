@@ -21,10 +21,10 @@ FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY resources ./resources
 COPY src ./src
-# The simulator and the demo are compiled with the rest of src/ but are test and demo tools, not the
-# connector; source maps point at TypeScript sources the image does not carry.
-RUN npm run build --silent \
- && rm -rf lib/simulator lib/demo.js lib/demo \
+# src/ is the connector alone (the simulator is the workspace package in simulator/, outside this
+# context; npm ci above skips its absent folder). Source maps point at TypeScript sources the image
+# does not carry.
+RUN npm run build:connector --silent \
  && find lib -name '*.map' -delete
 
 FROM ${NODE_IMAGE} AS runtime

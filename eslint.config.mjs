@@ -5,7 +5,7 @@ export default tseslint.config(
   {
     ignores: [
       '**/.venv/**',
-      'lib/**',
+      '**/lib/**',
       'node_modules/**',
       'coverage/**',
       'snowflake/**',

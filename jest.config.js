@@ -2,7 +2,10 @@
 module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // The simulator workspace package's own tests run here too.
+  roots: ['<rootDir>/test', '<rootDir>/simulator/test'],
+  // Tests use the simulator from its sources, as tsconfig.json's "paths" does for the type check.
+  moduleNameMapper: { '^orchestra-api-simulator$': '<rootDir>/simulator/src/index.ts' },
   testMatch: ['**/*.test.ts'],
   // Python virtualenvs live under test/ (PyAirbyte); keep jest's file crawler out of them.
   modulePathIgnorePatterns: ['/\\.venv/'],

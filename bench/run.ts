@@ -6,7 +6,7 @@
  *   node bench/lib/run.js [--quick] [--only throughput,economy,ratelimit,loader,profile]
  *                            [--out FILE] [--no-wait]
  *
- * Run `npm run build` first (the harness runs the built connector and simulator from lib/).
+ * Run `npm run build` first (the harness runs the built connector from lib/ and simulator from simulator/lib/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

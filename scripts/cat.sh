@@ -40,7 +40,7 @@ fi
 for tool in podman node curl; do
   command -v "$tool" >/dev/null || fail "'$tool' is not installed (podman: bash scripts/setup.sh as root)"
 done
-[ -f lib/simulator/cli.js ] || npm run build --silent
+[ -f simulator/lib/cli.js ] || npm run build --silent
 
 IMAGE=$(sed -n 's/^connector_image: *//p' acceptance-test-config.yml)
 [ -n "$IMAGE" ] || fail "acceptance-test-config.yml has no connector_image"

@@ -44,9 +44,11 @@ step "preflight (podman, jq, node, built lib/)"
 for tool in podman jq node curl; do
   command -v "$tool" >/dev/null || fail "'$tool' is not installed. podman: run 'bash scripts/setup.sh' as root; jq/curl: apt-get install -y jq curl"
 done
-# The host runs must use the same code as the image: build when lib/ is missing or older than src/.
-if [ ! -f lib/index.js ] || [ ! -f lib/simulator/cli.js ] || [ -n "$(find src resources -newer lib/index.js -print -quit)" ]; then
-  note "lib/ is missing or older than src/: npm run build"
+# The host runs must use the same code as the image: build when lib/ is missing or older than src/
+# (and the simulator package's build, which the host runs use, when missing or older than its src/).
+if [ ! -f lib/index.js ] || [ ! -f simulator/lib/cli.js ] || [ -n "$(find src resources -newer lib/index.js -print -quit)" ] \
+  || [ -n "$(find simulator/src -newer simulator/lib/cli.js -print -quit)" ]; then
+  note "lib/ or simulator/lib/ is missing or older than its sources: npm run build"
   npm run build --silent
 fi
 
@@ -191,7 +193,8 @@ set -eu
 cd /app
 touch /airbyte/.writable && rm /airbyte/.writable || echo "NOT-WRITABLE /airbyte"
 find . -path ./node_modules -prune -o \( -name '*.ts' -o -name '*.map' -o -name '*.test.*' \) -print
-for d in src test bench snowflake scripts integration_tests lib/simulator lib/demo.js .git secrets; do [ ! -e "$d" ] || echo "$d"; done
+for d in src test bench snowflake scripts integration_tests simulator lib/simulator lib/scripts node_modules/orchestra-api-simulator .git secrets; do [ ! -e "$d" ] || echo "$d"; done
+grep -rlF startSimulator lib || true
 while read -r p; do [ ! -e "node_modules/$p" ] || echo "node_modules/$p"; done </dev-only.txt
 SH
 unexpected=$(podman run --rm --network none --entrypoint /bin/sh \
@@ -280,7 +283,7 @@ CANARY="smoke-canary-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 BAD_KEY="smoke-bad-key-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 sim_cmd=$(sed -e 's/[[:space:]]*&[[:space:]]*$//' -e 's/--port [0-9]*/--port 0/' -e 's/--clock [a-z]*/--clock manual/' \
   "$WORK/recipes/cat-simulator.sh")
-case "$sim_cmd" in "node lib/simulator/cli.js "*) ;; *) fail "unexpected cat-simulator recipe: $sim_cmd" ;; esac
+case "$sim_cmd" in "node simulator/lib/cli.js "*) ;; *) fail "unexpected cat-simulator recipe: $sim_cmd" ;; esac
 bash -c "exec $sim_cmd --api-key $CANARY" >"$WORK/out/simulator.stdout" 2>"$WORK/out/simulator.stderr" &
 SIM_PID=$!
 for _ in $(seq 1 100); do

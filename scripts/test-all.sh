@@ -8,10 +8,10 @@ step() { echo "==> [+$(( $(date +%s) - started ))s] $*" >&2; }
 
 step "install what the tests need (scripts/setup.sh)"; bash scripts/setup.sh
 step "build";                      npm run build --silent
-step "typecheck (src and tests)";  npm run typecheck --silent
+step "typecheck (src, tests, simulator)"; npm run typecheck --silent
 step "lint (eslint, prettier)";    npm run lint --silent
 step "generated files are current"; python3 scripts/generate.py --check
-step "jest (simulator, source, conformance)"; npx jest --ci
+step "jest (source, conformance, the simulator package)"; npx jest --ci
 step "ruff";                       python3 -m ruff check snowflake scripts test/pyairbyte
 step "pytest (native app)";        python3 -m pytest -q snowflake/tests
 step "live Snowflake smoke (SKIPPED without credentials)"; npm run -s snowflake:smoke

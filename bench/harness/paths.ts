@@ -17,6 +17,11 @@ export const BENCH = path.join(ROOT, 'bench');
 export const RUSAGE_PY = path.join(BENCH, 'harness', 'rusage.py');
 export const LOADER_PY = path.join(BENCH, 'harness', 'loader_bench.py');
 export const CONNECTOR_MAIN = path.join(ROOT, 'bin', 'main');
-export const SIMULATOR_CLI = path.join(ROOT, 'lib', 'simulator', 'cli.js');
+/** The simulator workspace package's CLI, found the way Node finds the package (its build: `npm run build`). */
+export const SIMULATOR_CLI = path.join(
+  path.dirname(require.resolve('orchestra-api-simulator/package.json')),
+  'lib',
+  'cli.js',
+);
 export const PEER_DIR = path.join(BENCH, 'peers', 'airbyte-lowcode');
 export const RESULTS_DIR = path.join(BENCH, 'results');

@@ -2,7 +2,7 @@ import fs from 'fs';
 import path from 'path';
 import YAML from 'yaml';
 
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
+import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 import { Msg, nextState } from '../helpers/messages';
 import { ensureBuilt, ROOT, runMain, writeFiles } from '../helpers/sync';
 

@@ -1,7 +1,7 @@
 import http from 'http';
 import { AddressInfo } from 'net';
 
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
+import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 import { errorsOf, recordsOf } from '../helpers/messages';
 import { protocolProblems } from '../helpers/protocol';
 import { catalogFor, ensureBuilt, MainResult, runMain, writeFiles } from '../helpers/sync';

@@ -1,5 +1,4 @@
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
-import { Injection } from '../../src/simulator/faults';
+import { Injection, SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 import { errorsOf, Msg, recordsOf, tracesOf } from '../helpers/messages';
 import { protocolProblems } from '../helpers/protocol';
 import { catalogFor, ensureBuilt, MainResult, runMain, writeFiles } from '../helpers/sync';

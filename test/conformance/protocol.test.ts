@@ -1,7 +1,7 @@
 import fs from 'fs';
 import path from 'path';
 
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
+import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 import { snakeCase } from '../../src/streams/normalise';
 import { errorsOf, Msg, nextState, recordsOf, statesOf, tracesOf } from '../helpers/messages';
 import { catalogProblems, protocolProblems, recordValidator } from '../helpers/protocol';

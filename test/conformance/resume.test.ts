@@ -1,4 +1,4 @@
-import { startSimulator } from '../../src/simulator';
+import { startSimulator } from 'orchestra-api-simulator';
 import { Destination, nextState, recordsOf, statesOf } from '../helpers/messages';
 import { spawn } from 'child_process';
 import path from 'path';

@@ -1,4 +1,4 @@
-import { SimulatorHandle } from '../../src/simulator';
+import { SimulatorHandle } from 'orchestra-api-simulator';
 import { Normaliser } from '../../src/streams/normalise';
 import { streamSchema } from '../../src/streams/registry';
 import { RETENTION_MARGIN_MS, RETENTION_MS, SAFETY_LAG_MS } from '../../src/streams/windows';

@@ -72,7 +72,7 @@ def cached_time(value: object) -> datetime:
 def simulator() -> Iterator[Simulator]:
     command = [
         "node",
-        str(ROOT / "lib/simulator/cli.js"),
+        str(ROOT / "simulator/lib/cli.js"),
         "--port",
         "0",
         "--clock",

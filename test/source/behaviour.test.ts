@@ -1,7 +1,7 @@
 import http from 'http';
 import { AddressInfo } from 'net';
 
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
+import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 import { logsOf, nextState, recordsOf, statesOf } from '../helpers/messages';
 import { syncInProcess } from '../helpers/sync';
 import { truthRecords } from '../helpers/truth';

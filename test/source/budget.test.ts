@@ -1,7 +1,7 @@
 import { RequestBudget, Ticket } from '../../src/client/budget';
 import { ClientOptions, Log, OrchestraClient } from '../../src/client/client';
 import { ServerClock } from '../../src/clock';
-import { startSimulator } from '../../src/simulator';
+import { startSimulator } from 'orchestra-api-simulator';
 
 const WINDOW = 60_000;
 

@@ -4,7 +4,7 @@ import { AddressInfo } from 'net';
 import { ClientOptions, Log, OrchestraClient } from '../../src/client/client';
 import { ServerClock } from '../../src/clock';
 import { ConfigError, TransientError } from '../../src/errors';
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
+import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 
 const START = '2026-03-10T12:00:00Z';
 const PARAMS = {

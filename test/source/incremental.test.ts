@@ -1,4 +1,4 @@
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
+import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 import { streamDefinition } from '../../src/streams/registry';
 import { Destination, nextState, recordsOf, statesOf } from '../helpers/messages';
 import { syncInProcess } from '../helpers/sync';

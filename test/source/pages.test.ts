@@ -1,5 +1,5 @@
 import { Page } from '../../src/client/client';
-import { SimulatorHandle, startSimulator } from '../../src/simulator';
+import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
 import { newPassReport, readPages } from '../../src/streams/pages';
 import { Destination, logsOf, recordsOf } from '../helpers/messages';
 import { syncInProcess } from '../helpers/sync';

@@ -1,4 +1,4 @@
-import { startSimulator } from '../../src/simulator';
+import { startSimulator } from 'orchestra-api-simulator';
 import { Destination, nextState, Msg, Rec } from '../helpers/messages';
 import { syncInProcess } from '../helpers/sync';
 import { compare, servedNow, summary, WindowField } from '../helpers/truth';

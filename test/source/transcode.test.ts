@@ -1,4 +1,4 @@
-import { startSimulator } from '../../src/simulator';
+import { startSimulator } from 'orchestra-api-simulator';
 import { Normaliser } from '../../src/streams/normalise';
 import { streamSchema } from '../../src/streams/registry';
 import { PageTranscoder } from '../../src/streams/transcode';

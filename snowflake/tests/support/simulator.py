@@ -1,4 +1,4 @@
-"""The project's Orchestra simulator, started as a subprocess (`node lib/simulator/cli.js`)."""
+"""The project's Orchestra simulator package, started as a subprocess (`node simulator/lib/cli.js`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
-CLI = ROOT / "lib" / "simulator" / "cli.js"
+CLI = ROOT / "simulator" / "lib" / "cli.js"
 CANARY_KEY = "canary-KEY-0f3c9a1e77d24b6f"
 
 

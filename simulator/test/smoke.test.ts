@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { startSimulator, SimulatorHandle } from '../../src/simulator';
+import { startSimulator, SimulatorHandle } from '../src';
 import { DAY, HOUR, get, page, readAll } from './helpers';
 
 const START = '2026-03-02T12:00:00Z';
@@ -111,7 +111,8 @@ describe('the default wall clock', () => {
 
 describe('simulator CLI', () => {
   test('prints the listening line first and serves until killed', async () => {
-    const cli = path.join(__dirname, '../../lib/simulator/cli.js');
+    // Through the package's bin (what `npx orchestra-simulator` runs), which loads lib/cli.js.
+    const cli = path.join(__dirname, '../bin/orchestra-simulator');
     const child = spawn(process.execPath, [cli, '--port', '0', '--seed', '3', '--records', '200'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -135,7 +136,7 @@ describe('simulator CLI', () => {
   });
 
   test('--help lists every switch and scenario; a bad switch exits 2 naming it', () => {
-    const cli = path.join(__dirname, '../../lib/simulator/cli.js');
+    const cli = path.join(__dirname, '../lib/cli.js');
     const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     const switches = [

@@ -1,15 +1,16 @@
 /**
- * `npm run demo`: a full sync then an incremental sync through the real source, with progress on
- * stderr and a summary at the end. Without ORCHESTRA_API_KEY it starts the simulator in-process
- * (simulated clock, two hours pass between the syncs); with it, it reads the real API
- * (ORCHESTRA_API_URL overrides the URL). Records are counted, not stored.
+ * `npm run demo`: a full sync then an incremental sync through the real connector (`bin/main read`,
+ * as Airbyte runs it), with progress on stderr and a summary at the end. Without ORCHESTRA_API_KEY
+ * it starts the simulator package in-process (simulated clock, two hours pass between the syncs);
+ * with it, it reads the real API (ORCHESTRA_API_URL overrides the URL). Records are counted, not
+ * stored. Needs `npm run build` (the npm script does it).
  */
+import { spawn } from 'child_process';
+import { once } from 'events';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
 import { Writable } from 'stream';
-
-import { parseConfig } from './config';
-import { ConnectorLogger, emit } from './protocol/commands';
-import { Output } from './protocol/output';
-import { OrchestraSource } from './source';
 
 const STREAMS = ['pipeline_runs', 'task_runs', 'operations'];
 const HOUR_MS = 3_600_000;
@@ -61,10 +62,17 @@ class ProgressSink extends Writable {
   }
 }
 
+/** bin/main, seen from the compiled demo (lib/scripts/demo.js). */
+const MAIN = path.resolve(__dirname, '..', '..', 'bin', 'main');
+
 async function sync(config: Record<string, unknown>, state: unknown[]): Promise<SyncResult> {
-  const sink = new ProgressSink();
-  const out = new Output(sink);
-  const source = new OrchestraSource(new ConnectorLogger(out));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-demo-'));
+  const file = (name: string, content: unknown): string => {
+    const p = path.join(dir, name);
+    // The config holds the API key: readable by this user only, removed below.
+    fs.writeFileSync(p, JSON.stringify(content), { mode: 0o600 });
+    return p;
+  };
   const catalog = {
     streams: STREAMS.map((name) => ({
       stream: { name, json_schema: {}, supported_sync_modes: ['full_refresh', 'incremental'] },
@@ -72,31 +80,25 @@ async function sync(config: Record<string, unknown>, state: unknown[]): Promise<
       destination_sync_mode: 'append_dedup',
     })),
   };
+  const args = ['read', '--config', file('config.json', config)];
+  args.push('--catalog', file('catalog.json', catalog), '--state', file('state.json', state));
+  const sink = new ProgressSink();
   const started = Date.now();
-  let failed = false;
   try {
-    for await (const msg of source.read(
-      parseConfig(config),
-      {},
-      catalog as never,
-      state as never,
-    )) {
-      emit(out, msg);
-      const ready = out.ready();
-      if (ready) await ready;
-    }
-  } catch {
-    failed = true;
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout.pipe(sink);
+    const [[code]] = await Promise.all([once(child, 'close'), once(sink, 'finish')]);
+    return {
+      records: sink.records,
+      states: sink.states,
+      seconds: (Date.now() - started) / 1000,
+      failed: code !== 0,
+    };
   } finally {
-    source.close();
-    await out.end();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  return {
-    records: sink.records,
-    states: sink.states,
-    seconds: (Date.now() - started) / 1000,
-    failed,
-  };
 }
 
 function asState(states: Record<string, unknown>): unknown[] {
@@ -128,8 +130,8 @@ async function main(): Promise<void> {
       ...(process.env.ORCHESTRA_API_URL ? { api_url: process.env.ORCHESTRA_API_URL } : {}),
     };
   } else {
-    // Loaded only here: the simulator is a demo and test tool, not part of the connector.
-    const { startSimulator } = await import('./simulator');
+    // Loaded only here: with a key the demo needs no simulator.
+    const { startSimulator } = await import('orchestra-api-simulator');
     const sim = await startSimulator({ seed: 1, scenario: 'calm', clock: 'manual', records: 5000 });
     say(
       `No ORCHESTRA_API_KEY: using the simulator at ${sim.baseUrl} (simulated now ${sim.clock.now().toISOString()}).`,

@@ -1,6 +1,6 @@
 /**
  * A simulator of Orchestra's metadata API (pipeline runs, task runs, operations) for tests,
- * benchmarks and the demo. See docs/simulator.md.
+ * benchmarks and the demo. See simulator/README.md.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -4,9 +4,9 @@
  * with 100-record pages over keep-alive connections for a fixed time and reports pages/s, pages per
  * CPU-second of the simulator, and its resident memory.
  *
- *   npm run build && npx tsc --outDir /tmp/simbench --module commonjs --target es2022 \
- *     --esModuleInterop --skipLibCheck --types node bench/simulator-throughput.ts && \
- *   node /tmp/simbench/simulator-throughput.js [--records 1000000] [--seconds 10] [--in-flight 8]
+ *   npm run bench -w orchestra-api-simulator -- [--records 1000000] [--seconds 10] [--in-flight 8]
+ *
+ * (from the repository root; `npm run bench -- ...` inside simulator/). It builds the simulator first.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -57,8 +57,8 @@ async function main(): Promise<void> {
   const records = arg('records', 1_000_000);
   const seconds = arg('seconds', 10);
   const inFlight = arg('in-flight', 8);
-  const cli = path.join(__dirname, '..', 'lib', 'simulator', 'cli.js');
-  const cliPath = fs.existsSync(cli) ? cli : path.join(process.cwd(), 'lib', 'simulator', 'cli.js');
+  // Compiled to simulator/bench/lib/, so the simulator's CLI is two folders up.
+  const cliPath = path.join(__dirname, '..', '..', 'lib', 'cli.js');
   const t0 = Date.now();
   const child = spawn(
     process.execPath,

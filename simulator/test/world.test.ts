@@ -1,5 +1,5 @@
 /** The simulated world lives: deterministic, runs move through statuses, retention expires, switches bite. */
-import { startSimulator, SimulatorHandle, SimulatorOptionsInput } from '../../src/simulator';
+import { startSimulator, SimulatorHandle, SimulatorOptionsInput } from '../src';
 import { DAY, HOUR, Rec, ids, page, readAll, toUs } from './helpers';
 
 const START = '2026-02-10T06:00:00Z';

@@ -3,7 +3,7 @@
  * additionalProperties false), across scenarios, window fields, optional-field modes and simulated days;
  * and over all of them every field of every record schema carries a real (non-null) value somewhere.
  */
-import { SimulatorOptionsInput, startSimulator } from '../../src/simulator';
+import { SimulatorOptionsInput, startSimulator } from '../src';
 import { DAY, HOUR, get } from './helpers';
 import { loadContract } from './openapi';
 

@@ -3,7 +3,7 @@
  * re-reading suspicious pages) and the incremental algorithm of the design (windows from the cursor with a
  * look-back, open ids re-fetched by id) ends a 14-simulated-day soak holding exactly the ground truth.
  */
-import { startSimulator } from '../../src/simulator';
+import { startSimulator } from '../src';
 import { DAY, HOUR, KEY, Rec, toUs } from './helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
 /** Rate limits and injected faults: what a client must survive, seeded and controllable at run time. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startSimulator, SimulatorHandle } from '../../src/simulator';
+import { startSimulator, SimulatorHandle } from '../src';
 import { KEY, get, ids, readAll } from './helpers';
 
 const START = '2026-02-10T06:00:00Z';
@@ -238,7 +238,7 @@ describe('observability', () => {
     for (const p of ['/_sim/requests', '/_sim/info', '/_sim/stats']) {
       expect(await (await fetch(s.rootUrl + p)).text()).not.toContain('canary');
     }
-    const cli = path.join(__dirname, '../../lib/simulator/cli.js');
+    const cli = path.join(__dirname, '../lib/cli.js');
     const child = spawn(
       process.execPath,
       [cli, '--port', '0', '--records', '100', '--api-key', canary, '--verbose'],

@@ -1,5 +1,5 @@
 /** Auth, pagination, windows and validation errors behave as the real API (FastAPI) does. */
-import { startSimulator, SimulatorHandle } from '../../src/simulator';
+import { startSimulator, SimulatorHandle } from '../src';
 import { DAY, HOUR, KEY, get, page } from './helpers';
 
 const START = '2026-02-10T06:00:00Z';

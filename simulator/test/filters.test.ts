@@ -1,5 +1,5 @@
 /** Every filter of the three list endpoints selects exactly what the ground truth says it should. */
-import { startSimulator, SimulatorHandle } from '../../src/simulator';
+import { startSimulator, SimulatorHandle } from '../src';
 import { DAY, Rec, ids, readAll, toUs } from './helpers';
 
 let sim: SimulatorHandle;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Command line: `node lib/simulator/cli.js --port 0 [--seed N] [--scenario calm|realistic|hostile] ...`
+ * Command line: `orchestra-simulator --port 0 [--seed N] [--scenario calm|realistic|hostile] ...`
+ * (the package's bin; `node simulator/lib/cli.js ...` from the repository root after `npm run build`).
  * The first line on stdout is `listening on http://127.0.0.1:<port>/api/engine/public`; it serves until killed.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
