@@ -4,13 +4,19 @@
     python3 scripts/generate.py          # (re)write the derived files
     python3 scripts/generate.py --check  # exit 1 and list the stale files, write nothing
 
-Sources (the one truth): resources/schemas/<stream>.json and resources/streams.json.
+Sources (the one truth): resources/schemas/<stream>.json, resources/streams.json and, for the
+settings' defaults and ranges, resources/spec.json.
 Derived files:
   snowflake/app/sql/tables.sql                   the Native App's table DDL (create + evolve)
-  snowflake/app/python/orchestra_app/schema.py   the Python loader's field map and MERGE statements
+  snowflake/app/python/orchestra_app/schema.py   the Python loader's field map, MERGE statements and
+                                                 the spec's setting defaults and ranges
   docs/streams.md                                the field reference per stream
   snowflake/app/python/orchestra_app.zip         the handler package as the app imports it
                                                  (IMPORTS = ('/python/orchestra_app.zip'))
+Derived regions of hand-written files (between `-- GENERATED BEGIN <region>` and
+`-- GENERATED END <region>` lines, so the files still read top to bottom):
+  snowflake/app/setup_script.sql    per-stream SELECT grants, get_<stream>/load_<stream> routines
+  snowflake/app/sql/state.sql       the stream list and per-table row counts of public.sync_status
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -26,11 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "resources" / "schemas"
 REGISTRY = ROOT / "resources" / "streams.json"
+SPEC = ROOT / "resources" / "spec.json"
 COMMAND = "python3 scripts/generate.py"
 
 TABLES_SQL = ROOT / "snowflake" / "app" / "sql" / "tables.sql"
 SCHEMA_PY = ROOT / "snowflake" / "app" / "python" / "orchestra_app" / "schema.py"
 STREAMS_MD = ROOT / "docs" / "streams.md"
+SETUP_SQL = ROOT / "snowflake" / "app" / "setup_script.sql"
+STATE_SQL = ROOT / "snowflake" / "app" / "sql" / "state.sql"
 PACKAGE_DIR = SCHEMA_PY.parent
 PACKAGE_ZIP = PACKAGE_DIR.parent / "orchestra_app.zip"
 
@@ -56,6 +66,9 @@ RESERVED = frozenset(
     try_cast union unique update using values view when whenever where window with
     """.split()
 )
+
+
+STREAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,17 @@ def load_streams() -> list[Stream]:
     registry = json.loads(REGISTRY.read_text())
     streams = []
     for entry in registry["streams"]:
+        # The name becomes a table, routine names (core.get_<name>, core.load_<name>) and Python
+        # handler names: it must be a plain identifier that needs no quoting anywhere.
+        if not STREAM_NAME.match(entry.get("name", "")) or entry["name"] in RESERVED:
+            raise SystemExit(
+                f"resources/streams.json: stream name {entry.get('name')!r} must be lower-case letters, digits "
+                "and underscores, start with a letter and not be an SQL keyword"
+            )
+        if entry["name"] in [s.name for s in streams]:
+            raise SystemExit(f"resources/streams.json: stream {entry['name']!r} is listed twice")
+        if not (SCHEMAS / f"{entry['name']}.json").exists():
+            raise SystemExit(f"{entry['name']}: no schema file resources/schemas/{entry['name']}.json")
         schema = json.loads((SCHEMAS / f"{entry['name']}.json").read_text())
         required = set(schema.get("required", []))
         columns = tuple(
@@ -257,6 +281,29 @@ def py_literal(value: object, indent: int) -> str:
     return json.dumps(value)
 
 
+def spec_settings() -> dict[str, dict[str, object]]:
+    """Each connector option's type, default (as the text a config.settings row holds) and range,
+    from resources/spec.json, so the app's settings cannot drift from the connector's."""
+    props = json.loads(SPEC.read_text())["connectionSpecification"]["properties"]
+    out: dict[str, dict[str, object]] = {}
+    for name, prop in props.items():
+        if prop.get("airbyte_secret"):
+            continue  # the key is never a setting: core.set_api_key puts it in the secret
+        entry: dict[str, object] = {"type": prop["type"]}
+        default = prop.get("default")
+        if isinstance(default, bool):
+            entry["default"] = "true" if default else "false"
+        elif isinstance(default, list):
+            entry["default"] = ",".join(str(v) for v in default)
+        else:
+            entry["default"] = "" if default is None else str(default)
+        for bound in ("minimum", "maximum"):
+            if bound in prop:
+                entry[bound] = prop[bound]
+        out[name] = entry
+    return out
+
+
 def schema_py(streams: list[Stream]) -> str:
     data = {}
     for s in streams:
@@ -278,7 +325,8 @@ def schema_py(streams: list[Stream]) -> str:
             f'"""GENERATED by `{COMMAND}` from resources/schemas/*.json and resources/streams.json.',
             "",
             "Do not edit by hand. Each stream: the registry entry, its columns as (name, kind, Snowflake type)",
-            "in table order, and the MERGE that upserts a batch of pages into its table.",
+            "in table order, and the MERGE that upserts a batch of pages into its table. SPEC_SETTINGS: each",
+            "option of resources/spec.json but the key, with its type, default (as settings text) and range.",
             '"""',
             "",
             f"EXTRA_FIELDS = {json.dumps(EXTRA_FIELDS)}",
@@ -286,6 +334,8 @@ def schema_py(streams: list[Stream]) -> str:
             f"TIMESTAMP_FORMAT = {json.dumps(TIMESTAMP_FORMAT)}",
             "",
             f"STREAMS: dict = {py_literal(data, 0)}",
+            "",
+            f"SPEC_SETTINGS: dict = {py_literal(spec_settings(), 0)}",
             "",
         ]
     )
@@ -351,6 +401,90 @@ def streams_md(streams: list[Stream]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Regions of hand-written files: snowflake/app/setup_script.sql and snowflake/app/sql/state.sql
+
+REGION = re.compile(r"^([ \t]*)-- GENERATED BEGIN ([\w ]+?)(?: \(.*\))?$")
+# The routine text the setup script's Scripting block builds; `python`, `loader` and `bind` are
+# variables it declares (the runtime, the runtime with pandas, the integration and secret).
+GET_FN = (
+    "EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_{name}({params}) RETURNS VARIANT' || python || "
+    "' HANDLER = ''orchestra_app.udfs.get_{name}''' || bind;"
+)
+LOAD_PROC = (
+    "EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_{name}() RETURNS VARIANT' || loader || "
+    "' HANDLER = ''orchestra_app.handlers.load_{name}''' || bind || ' EXECUTE AS OWNER';"
+)
+# core.get_<stream>: page and page size (the README's examples), or with an explicit time window.
+GET_OVERLOADS = (
+    ("page NUMBER DEFAULT 1, per_page NUMBER DEFAULT 100", "NUMBER, NUMBER"),
+    (
+        "page NUMBER, per_page NUMBER, time_from TIMESTAMP_TZ, time_to TIMESTAMP_TZ",
+        "NUMBER, NUMBER, TIMESTAMP_TZ, TIMESTAMP_TZ",
+    ),
+)
+
+
+def setup_regions(streams: list[Stream]) -> dict[str, list[str]]:
+    grants = [f"GRANT SELECT ON TABLE public.{s.name} TO APPLICATION ROLE app_viewer;" for s in streams]
+    routines = []
+    for s in streams:
+        for params, types in GET_OVERLOADS:
+            routines.append(GET_FN.format(name=s.name, params=params))
+            routines.append(f"GRANT USAGE ON FUNCTION core.get_{s.name}({types}) TO APPLICATION ROLE app_admin;")
+        routines.append(LOAD_PROC.format(name=s.name))
+        routines.append(f"GRANT USAGE ON PROCEDURE core.load_{s.name}() TO APPLICATION ROLE app_admin;")
+    return {"viewer grants": grants, "stream routines": routines}
+
+
+def state_regions(streams: list[Stream]) -> dict[str, list[str]]:
+    values = ", ".join(f"('{s.name}')" for s in streams)
+    rows = []
+    for i, s in enumerate(streams):
+        if i:
+            rows.append("UNION ALL")
+        rows.append(
+            f"SELECT '{s.name}' AS stream, COUNT(*) AS row_count, MAX({LOADED_AT}) AS last_loaded_at "
+            f"FROM public.{s.name}"
+        )
+    return {"stream list": [f"SELECT column1 AS stream FROM VALUES {values}"], "table rows": rows}
+
+
+def fill_regions(path: Path, regions: dict[str, list[str]]) -> str:
+    """The file with each region's lines replaced (indented like its BEGIN line); everything
+    outside the markers is kept byte for byte."""
+    where = path.relative_to(ROOT)
+    lines = path.read_text().split("\n")
+    out: list[str] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(lines):
+        out.append(lines[i])
+        m = REGION.match(lines[i])
+        i += 1
+        if not m:
+            continue
+        indent, name = m.group(1), m.group(2)
+        if name not in regions:
+            raise SystemExit(f"{where}: unknown generated region {name!r} (known: {', '.join(regions)})")
+        end = f"{indent}-- GENERATED END {name}"
+        try:
+            stop = lines.index(end, i)
+        except ValueError:
+            raise SystemExit(f"{where}: region {name!r} has no closing line {end.strip()!r}") from None
+        out += [indent + line for line in regions[name]]
+        out.append(end)
+        seen.add(name)
+        i = stop + 1
+    missing = [name for name in regions if name not in seen]
+    if missing:
+        raise SystemExit(
+            f"{where}: no '-- GENERATED BEGIN {missing[0]}' line; restore the marker pair so the generator "
+            "knows where that region's lines go"
+        )
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def package_zip(generated: dict[Path, str]) -> bytes:
@@ -378,6 +512,8 @@ def outputs() -> dict[Path, str | bytes]:
     }
     result: dict[Path, str | bytes] = dict(texts)
     result[PACKAGE_ZIP] = package_zip(texts)
+    result[SETUP_SQL] = fill_regions(SETUP_SQL, setup_regions(streams))
+    result[STATE_SQL] = fill_regions(STATE_SQL, state_regions(streams))
     return result
 
 

@@ -15,9 +15,11 @@ CREATE SCHEMA IF NOT EXISTS public;
 GRANT USAGE ON SCHEMA public TO APPLICATION ROLE app_viewer;
 EXECUTE IMMEDIATE FROM './sql/tables.sql';
 EXECUTE IMMEDIATE FROM './sql/state.sql';
+-- GENERATED BEGIN viewer grants (python3 scripts/generate.py, from resources/streams.json)
 GRANT SELECT ON TABLE public.pipeline_runs TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON TABLE public.task_runs TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON TABLE public.operations TO APPLICATION ROLE app_viewer;
+-- GENERATED END viewer grants
 GRANT SELECT ON TABLE public.ingestion_history TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON VIEW public.sync_status TO APPLICATION ROLE app_viewer;
 GRANT USAGE ON SCHEMA config TO APPLICATION ROLE app_admin;
@@ -40,7 +42,7 @@ ALTER NETWORK RULE config.orchestra_api_rule SET VALUE_LIST = ('app.getorchestra
 ALTER APPLICATION SET SPECIFICATION orchestra_api
   TYPE = EXTERNAL_ACCESS
   LABEL = 'Orchestra API'
-  DESCRIPTION = 'HTTPS to Orchestra''s metadata API (app.getorchestra.io:443) to read pipeline runs, task runs and operations with your API key. Nothing else is reachable.'
+  DESCRIPTION = 'HTTPS to Orchestra''s metadata API (app.getorchestra.io:443) to read your run metadata with your API key. Nothing else is reachable.'
   HOST_PORTS = ('app.getorchestra.io:443');
 
 -- 5. Code: a versioned schema. Each version's `core` holds exactly what this script creates in it,
@@ -155,24 +157,26 @@ DECLARE
   bind VARCHAR;
 BEGIN
   bind := ' EXTERNAL_ACCESS_INTEGRATIONS = (' || eai || ') SECRETS = (''orchestra_api_key'' = config.orchestra_api_key)';
+  -- GENERATED BEGIN stream routines (python3 scripts/generate.py, from resources/streams.json)
   EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_pipeline_runs(page NUMBER DEFAULT 1, per_page NUMBER DEFAULT 100) RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.udfs.get_pipeline_runs''' || bind;
   GRANT USAGE ON FUNCTION core.get_pipeline_runs(NUMBER, NUMBER) TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_pipeline_runs(page NUMBER, per_page NUMBER, time_from TIMESTAMP_TZ, time_to TIMESTAMP_TZ) RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.udfs.get_pipeline_runs''' || bind;
   GRANT USAGE ON FUNCTION core.get_pipeline_runs(NUMBER, NUMBER, TIMESTAMP_TZ, TIMESTAMP_TZ) TO APPLICATION ROLE app_admin;
+  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_pipeline_runs() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_pipeline_runs''' || bind || ' EXECUTE AS OWNER';
+  GRANT USAGE ON PROCEDURE core.load_pipeline_runs() TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_task_runs(page NUMBER DEFAULT 1, per_page NUMBER DEFAULT 100) RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.udfs.get_task_runs''' || bind;
   GRANT USAGE ON FUNCTION core.get_task_runs(NUMBER, NUMBER) TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_task_runs(page NUMBER, per_page NUMBER, time_from TIMESTAMP_TZ, time_to TIMESTAMP_TZ) RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.udfs.get_task_runs''' || bind;
   GRANT USAGE ON FUNCTION core.get_task_runs(NUMBER, NUMBER, TIMESTAMP_TZ, TIMESTAMP_TZ) TO APPLICATION ROLE app_admin;
+  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_task_runs() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_task_runs''' || bind || ' EXECUTE AS OWNER';
+  GRANT USAGE ON PROCEDURE core.load_task_runs() TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_operations(page NUMBER DEFAULT 1, per_page NUMBER DEFAULT 100) RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.udfs.get_operations''' || bind;
   GRANT USAGE ON FUNCTION core.get_operations(NUMBER, NUMBER) TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE FUNCTION core.get_operations(page NUMBER, per_page NUMBER, time_from TIMESTAMP_TZ, time_to TIMESTAMP_TZ) RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.udfs.get_operations''' || bind;
   GRANT USAGE ON FUNCTION core.get_operations(NUMBER, NUMBER, TIMESTAMP_TZ, TIMESTAMP_TZ) TO APPLICATION ROLE app_admin;
-  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_pipeline_runs() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_pipeline_runs''' || bind || ' EXECUTE AS OWNER';
-  GRANT USAGE ON PROCEDURE core.load_pipeline_runs() TO APPLICATION ROLE app_admin;
-  EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_task_runs() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_task_runs''' || bind || ' EXECUTE AS OWNER';
-  GRANT USAGE ON PROCEDURE core.load_task_runs() TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_operations() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_operations''' || bind || ' EXECUTE AS OWNER';
   GRANT USAGE ON PROCEDURE core.load_operations() TO APPLICATION ROLE app_admin;
+  -- GENERATED END stream routines
   EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.load_all() RETURNS VARIANT' || loader || ' HANDLER = ''orchestra_app.handlers.load_all''' || bind || ' EXECUTE AS OWNER';
   GRANT USAGE ON PROCEDURE core.load_all() TO APPLICATION ROLE app_admin;
   EXECUTE IMMEDIATE 'CREATE OR REPLACE PROCEDURE core.test_connection() RETURNS VARIANT' || python || ' HANDLER = ''orchestra_app.handlers.test_connection''' || bind || ' EXECUTE AS OWNER';

@@ -50,7 +50,9 @@ ALTER TABLE public.ingestion_history ADD COLUMN IF NOT EXISTS warnings VARIANT;
 -- Per stream: last success, last error, rows, and how far behind Orchestra the table is.
 CREATE OR REPLACE VIEW public.sync_status AS
 WITH streams AS (
+    -- GENERATED BEGIN stream list (python3 scripts/generate.py, from resources/streams.json)
     SELECT column1 AS stream FROM VALUES ('pipeline_runs'), ('task_runs'), ('operations')
+    -- GENERATED END stream list
 ),
 last_run AS (
     SELECT stream, status AS last_status, started_at AS last_started_at, rows_merged AS last_rows_merged,
@@ -68,11 +70,13 @@ last_error AS (
     QUALIFY ROW_NUMBER() OVER (PARTITION BY stream ORDER BY ended_at DESC) = 1
 ),
 table_rows AS (
+    -- GENERATED BEGIN table rows (python3 scripts/generate.py, from resources/streams.json)
     SELECT 'pipeline_runs' AS stream, COUNT(*) AS row_count, MAX(loaded_at) AS last_loaded_at FROM public.pipeline_runs
     UNION ALL
-    SELECT 'task_runs', COUNT(*), MAX(loaded_at) FROM public.task_runs
+    SELECT 'task_runs' AS stream, COUNT(*) AS row_count, MAX(loaded_at) AS last_loaded_at FROM public.task_runs
     UNION ALL
-    SELECT 'operations', COUNT(*), MAX(loaded_at) FROM public.operations
+    SELECT 'operations' AS stream, COUNT(*) AS row_count, MAX(loaded_at) AS last_loaded_at FROM public.operations
+    -- GENERATED END table rows
 )
 SELECT
     s.stream,

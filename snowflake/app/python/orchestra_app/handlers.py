@@ -8,6 +8,7 @@ config.orchestra_api_key)). It is never returned, logged or put in an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import egress
@@ -61,16 +62,21 @@ def _load(session: Any, streams: tuple[str, ...], procedure: str) -> dict[str, A
         client.close()
 
 
-def load_pipeline_runs(session: Any) -> dict[str, Any]:
-    return _load(session, ("pipeline_runs",), "core.load_pipeline_runs")
+def _stream_loader(stream: str) -> Callable[[Any], dict[str, Any]]:
+    procedure = f"core.load_{stream}"
+
+    def load_stream(session: Any) -> dict[str, Any]:
+        return _load(session, (stream,), procedure)
+
+    load_stream.__name__ = load_stream.__qualname__ = f"load_{stream}"
+    return load_stream
 
 
-def load_task_runs(session: Any) -> dict[str, Any]:
-    return _load(session, ("task_runs",), "core.load_task_runs")
-
-
-def load_operations(session: Any) -> dict[str, Any]:
-    return _load(session, ("operations",), "core.load_operations")
+# One handler per stream of the registry: a Python procedure names its handler as
+# module.function, and the setup script creates core.load_<stream> with HANDLER
+# 'orchestra_app.handlers.load_<stream>' (both generated from resources/streams.json).
+for _stream in ALL_STREAMS:
+    globals()[f"load_{_stream}"] = _stream_loader(_stream)
 
 
 def load_all(session: Any) -> dict[str, Any]:

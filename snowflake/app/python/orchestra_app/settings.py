@@ -15,6 +15,7 @@ from typing import Any
 from .client import DEFAULT_API_URL, ClientOptions
 from .errors import config_error
 from .normalize import parse_instant
+from .schema import SPEC_SETTINGS
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -73,20 +74,31 @@ def _bool(text: str) -> bool:
     raise ValueError("true or false")
 
 
-# name -> (default, parser, what it does)
+def _from_spec(name: str, parse: Callable[[str], Any] | None, doc: str) -> tuple[str, Callable[[str], Any], str]:
+    """(default, parser, what it does), the default and any range from the connector's spec
+    (resources/spec.json through the generated schema.SPEC_SETTINGS), so both runtimes agree."""
+    spec = SPEC_SETTINGS[name]
+    if parse is None:  # an integer option: a whole number within the spec's range
+        parse = _int(int(spec["minimum"]), int(spec["maximum"]))
+    return str(spec["default"]), parse, doc
+
+
 SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
-    "api_url": (DEFAULT_API_URL, _url, "Orchestra's public API; the network rule only allows app.getorchestra.io:443"),
-    "account_id": ("", _uuid, "only for OAuth tokens covering several accounts: sent as X-Orchestra-Account-Id"),
-    "start_date": ("", _date, "first load reads from here (clamped to the ~7 days the API keeps)"),
-    "lookback_hours": ("3", _int(0, 168), "each load re-reads this many hours before the saved cursor"),
-    "window_hours": ("24", _int(1, 168), "length of one time window (one MERGE each)"),
-    "page_size": ("100", _int(1, 100), "records per request (the API serves at most 100)"),
-    "requests_per_minute": ("40", _int(1, 100000), "client-side request budget, retries included"),
-    "request_timeout_seconds": ("60", _int(1, 600), "a request that takes longer is retried"),
-    "retry_budget_seconds": ("600", _int(0, 3600), "total time one load may wait on retries"),
-    "pipeline_ids": ("", _uuid_list, "comma list of pipeline ids: only these pipelines (pipeline and task runs)"),
-    "environments": ("", _uuid_list, "comma list of environment ids: only these environments (pipeline runs)"),
-    "include_superseded": ("false", _bool, "also read earlier attempts of retried task runs"),
+    name: _from_spec(name, parse, doc)
+    for name, parse, doc in (
+        ("api_url", _url, "Orchestra's public API; the network rule only allows app.getorchestra.io:443"),
+        ("account_id", _uuid, "only for OAuth tokens covering several accounts: sent as X-Orchestra-Account-Id"),
+        ("start_date", _date, "first load reads from here (clamped to the ~7 days the API keeps)"),
+        ("lookback_hours", None, "each load re-reads this many hours before the saved cursor"),
+        ("window_hours", None, "length of one time window (one MERGE each)"),
+        ("page_size", None, "records per request (the API serves at most 100)"),
+        ("requests_per_minute", None, "client-side request budget, retries included"),
+        ("request_timeout_seconds", None, "a request that takes longer is retried"),
+        ("retry_budget_seconds", None, "total time one load may wait on retries"),
+        ("pipeline_ids", _uuid_list, "comma list of pipeline ids: only these pipelines (pipeline and task runs)"),
+        ("environments", _uuid_list, "comma list of environment ids: only these environments (pipeline runs)"),
+        ("include_superseded", _bool, "also read earlier attempts of retried task runs"),
+    )
 }
 
 

@@ -1,4 +1,4 @@
-"""Scalar Python UDF handlers: core.get_pipeline_runs(), core.get_task_runs(), core.get_operations().
+"""Scalar Python UDF handlers: core.get_<stream>() for each stream (core.get_pipeline_runs(), ...).
 
 Scalar functions (not procedures), so the seed README's examples work as written:
 `SELECT core.get_task_runs(2, 50);` and `FROM TABLE(FLATTEN(input => core.get_pipeline_runs():results))`.
@@ -11,6 +11,7 @@ the load procedures honour both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,13 +66,15 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def get_pipeline_runs(page: Any = 1, per_page: Any = 100, time_from: Any = None, time_to: Any = None) -> Any:
-    return fetch_page("pipeline_runs", page, per_page, time_from, time_to)
+def _stream_getter(stream: str) -> Callable[..., Any]:
+    def get_stream(page: Any = 1, per_page: Any = 100, time_from: Any = None, time_to: Any = None) -> Any:
+        return fetch_page(stream, page, per_page, time_from, time_to)
+
+    get_stream.__name__ = get_stream.__qualname__ = f"get_{stream}"
+    return get_stream
 
 
-def get_task_runs(page: Any = 1, per_page: Any = 100, time_from: Any = None, time_to: Any = None) -> Any:
-    return fetch_page("task_runs", page, per_page, time_from, time_to)
-
-
-def get_operations(page: Any = 1, per_page: Any = 100, time_from: Any = None, time_to: Any = None) -> Any:
-    return fetch_page("operations", page, per_page, time_from, time_to)
+# One handler per stream of the registry, named as the setup script's core.get_<stream> functions
+# name theirs (HANDLER 'orchestra_app.udfs.get_<stream>'; both generated from resources/streams.json).
+for _stream in STREAMS:
+    globals()[f"get_{_stream}"] = _stream_getter(_stream)
