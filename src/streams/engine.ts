@@ -87,7 +87,10 @@ export class StreamEngine {
   constructor(private readonly o: EngineOptions) {
     this.encoder = new RecordEncoder(o.definition, o.schemaProperties);
     const saved = o.incremental && Array.isArray(o.state?.open_ids) ? o.state.open_ids : [];
-    const ids = saved.filter((id): id is string => typeof id === 'string');
+    // Without an id filter a run cannot be followed: ids saved for such a stream are dropped.
+    const ids = o.definition.id_filter
+      ? saved.filter((id): id is string => typeof id === 'string')
+      : [];
     this.open = new Set(ids);
     this.toRefetch = new Set(ids);
     this.openStatuses = new Set(o.definition.open_statuses);
@@ -168,7 +171,7 @@ export class StreamEngine {
     depth: number,
   ): AsyncGenerator<EngineEvent> {
     const label = `${this.o.definition.name} ${formatWindow(window)}`;
-    let previous: { ids: HashTable; total: number } | undefined;
+    let previous: { ids: HashTable; total: number; clean: boolean } | undefined;
     for (let pass = 1; pass <= PASSES_BEFORE_SPLIT; pass++) {
       const report = newPassReport();
       const ids = new HashTable(1024);
@@ -210,8 +213,8 @@ export class StreamEngine {
       if (!report.cutShort && totalsStable(report) && distinct >= total) return;
       // Two identical passes without a record served twice: the API simply serves fewer records
       // than its `total` says (e.g. it counts hidden rows). Splitting would not change that.
-      const repeated = report.records > distinct;
-      if (previous && !repeated && totalsStable(report) && previous.total === total) {
+      const clean = report.records === distinct && totalsStable(report);
+      if (previous?.clean && clean && previous.total === total && distinct < total) {
         if (previous.ids.sameKeys(ids)) {
           this.o.log.warn(
             `${label}: the API reports ${total} records but consistently serves ${distinct}; ` +
@@ -224,7 +227,7 @@ export class StreamEngine {
         `${label}: pass ${pass} was not consistent (${describe(report, distinct)}); ` +
           (pass < PASSES_BEFORE_SPLIT ? 'reading the window again' : 'splitting it'),
       );
-      previous = { ids, total };
+      previous = { ids, total, clean };
     }
     if (!this.splittable(window, depth)) {
       // Data kept changing under the pages; a later attempt sees a calmer window.
@@ -242,9 +245,9 @@ export class StreamEngine {
     return window.to.getTime() - window.from.getTime() > MIN_SPLIT_MS && depth < MAX_SPLIT_DEPTH;
   }
 
-  private pageOptions(label: string) {
+  private pageOptions(label: string, pageSize = this.o.pageSize) {
     return {
-      pageSize: this.o.pageSize,
+      pageSize,
       pagesInFlight: this.o.pagesInFlight,
       log: this.o.log,
       label,
@@ -306,7 +309,7 @@ export class StreamEngine {
       return;
     }
     const now = wholeSecond(this.o.clock.now());
-    const ids = [...this.toRefetch];
+    const ids = [...this.toRefetch].sort();
     log.info(`${definition.name}: re-fetching ${ids.length} runs last seen unfinished`);
     for (let i = 0; i < ids.length; i += REFETCH_CHUNK) {
       const chunk = ids.slice(i, i + REFETCH_CHUNK);
@@ -318,21 +321,24 @@ export class StreamEngine {
         time_to: now.toISOString(),
       };
       const detail = `re-fetch of ${chunk.length} unfinished runs`;
+      // One page holds the whole chunk when the API allows it (it serves at most 100).
+      const pageSize = Math.max(this.o.pageSize, Math.min(100, chunk.length));
       const fetch = (page: number): Promise<Page> =>
         this.o.client.getPage(
           definition.path,
-          { ...params, page, page_size: Math.max(this.o.pageSize, Math.min(100, chunk.length)) },
+          { ...params, page, page_size: pageSize },
           { path: definition.path, page, detail },
         );
       const returned = new HashTable(chunk.length);
       const report = newPassReport();
+      const asked = new Set(chunk);
       for await (const page of readPages(
         fetch,
-        this.pageOptions(`${definition.name} ${detail}`),
+        this.pageOptions(`${definition.name} ${detail}`, pageSize),
         report,
       )) {
         // Only the ids asked for: an API that ignores the filter must not flood the stream.
-        const event = this.collect(page, undefined, returned, this.toRefetch);
+        const event = this.collect(page, undefined, returned, asked);
         if (event) yield event;
       }
       for (const id of chunk) {

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from .clock import ServerClock
 from .errors import OrchestraError, config_error, redact
@@ -126,6 +127,15 @@ def _detail(response: requests.Response) -> str:
     return json.dumps(body)[:200]
 
 
+def _refused(exc: Exception) -> bool:
+    """The host could not be reached at all (refused, unknown name, egress blocked), as opposed to
+    a connection that broke or timed out: retrying later will not help, a setting must change."""
+    if isinstance(exc, requests.Timeout) or not isinstance(exc, requests.ConnectionError):
+        return False
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)
+
+
 class OrchestraClient:
     def __init__(self, options: ClientOptions) -> None:
         if not options.api_key or not options.api_key.strip():
@@ -180,8 +190,11 @@ class OrchestraClient:
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ) as exc:
-                reason = type(exc).__name__
-                self._retry_or_fail(attempt, None, label, f"network error ({reason})")
+                if isinstance(exc, requests.Timeout):
+                    reason = f"no answer within {self.options.timeout_s:g} s"
+                else:
+                    reason = f"network error ({type(exc).__name__})"
+                self._retry_or_fail(attempt, None, label, reason, refused=_refused(exc))
                 continue
             self.clock.observe(response.headers.get("Date"))
             status = response.status_code
@@ -200,39 +213,57 @@ class OrchestraClient:
                 self._retry_or_fail(attempt, None, label, "a response that is not JSON")
 
     def _retry_or_fail(
-        self, attempt: int, retry_after: float | None, label: str, reason: str, status: int | None = None
+        self,
+        attempt: int,
+        retry_after: float | None,
+        label: str,
+        reason: str,
+        status: int | None = None,
+        refused: bool = False,
     ) -> None:
         o = self.options
         if retry_after is not None and retry_after > o.max_retry_after_s:
-            raise self._gave_up(label, reason, status, f"it asked to wait {retry_after:.0f} s")
+            raise self._gave_up(label, reason, status, f"it asked to wait {retry_after:.0f} s", refused)
         if attempt >= o.max_attempts:
-            raise self._gave_up(label, reason, status, f"{attempt} attempts")
+            raise self._gave_up(label, reason, status, f"{attempt} attempts", refused)
         ceiling = min(o.max_delay_s, o.base_delay_s * 2 ** (attempt - 1))
         backoff = ceiling / 2 + ceiling / 2 * o.random()
         wait = max(backoff, retry_after) if retry_after is not None else backoff
         if self._retry_waited + wait > o.retry_budget_s:
-            raise self._gave_up(label, reason, status, f"the retry budget of {o.retry_budget_s:.0f} s")
+            raise self._gave_up(label, reason, status, f"the retry budget of {o.retry_budget_s:.0f} s", refused)
         self._retry_waited += wait
         self.counters.retries += 1
         self.counters.waited_s += wait
         self._sleep(wait)
 
-    def _gave_up(self, label: str, reason: str, status: int | None, limit: str) -> OrchestraError:
+    def _gave_up(self, label: str, reason: str, status: int | None, limit: str, refused: bool) -> OrchestraError:
+        """Retries ran out. A cause that passes (429, 5xx, timeouts, resets) is `transient`: the next
+        load retries it. A host that cannot be reached at all is for the user to fix (`config`)."""
+        kind = "transient"
         if status == 429:
             advice = (
                 "Orchestra kept rate-limiting this key. Lower the requests_per_minute setting "
                 "(CALL core.set_setting('requests_per_minute', '20')) if other tools share the key, "
                 "or run the load again later; it resumes from its last completed window."
             )
-        elif status is None and "network" in reason:
+        elif refused:
+            kind = "config"
             advice = (
-                f"Check that the app specification for {self._host} was approved "
-                "(Snowsight: Apps > this app > Security), then run the load again."
+                f"Cannot connect to {self._host}: check that the app specification for it was approved "
+                "(Snowsight: Apps > this app > Security) and the api_url setting, then run the load again."
             )
+        elif status is None and reason.startswith("no answer"):
+            msg = (
+                f"Orchestra did not answer {label} within {self.options.timeout_s:g} s; gave up after {limit}. "
+                "Raise the request_timeout_seconds setting or run the load again later."
+            )
+            return OrchestraError(redact(msg, self.options.api_key), kind, status)
+        elif status is None and "network" in reason:
+            advice = "The connection to Orchestra failed; run the load again. If it persists, check the network path."
         else:
             advice = "This is on Orchestra's side; run the load again later: it resumes from its last completed window."
         msg = f"{label} failed with {reason}; gave up after {limit}. {advice}"
-        return OrchestraError(redact(msg, self.options.api_key), "system", status)
+        return OrchestraError(redact(msg, self.options.api_key), kind, status)
 
     def _client_error(self, status: int, path: str, response: requests.Response) -> OrchestraError:
         detail = redact(_detail(response), self.options.api_key)

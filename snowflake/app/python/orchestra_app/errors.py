@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+# The failure types of docs/sync-algorithm.md ("Errors while reading"), as Airbyte names them.
+FAILURE_TYPES = {"config": "config_error", "transient": "transient_error", "system": "system_error"}
+
 
 class OrchestraError(Exception):
     """A failure of the app. `config` errors are fixed by the user (key, settings, approval);
-    `system` errors are transient or on Orchestra's side and the next load retries them."""
+    `transient` ones ran out of retries on a cause that passes (429, 5xx, timeouts, shifting
+    pages) and the next load retries them; `system` ones are neither (an unexpected answer)."""
 
     def __init__(self, message: str, kind: str = "system", status: int | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+
+    @property
+    def failure_type(self) -> str:
+        return FAILURE_TYPES.get(self.kind, "system_error")
 
 
 def config_error(message: str, status: int | None = None) -> OrchestraError:
