@@ -69,7 +69,7 @@ export const REFETCH_CHUNK = 50;
 const MAX_WINDOW_RECORDS = 20_000;
 
 /**
- * The one incremental algorithm behind all three streams (DESIGN.md): windows of at most
+ * The one incremental algorithm behind all three streams (docs/sync-algorithm.md): windows of at most
  * `windowMs` from `cursor - lookback` to `now - safety lag`, every page of each window read until
  * a pass is consistent, a STATE after each completed window, then a re-fetch by id of the runs last
  * seen unfinished. Records are yielded page by page; nothing of a stream is buffered.

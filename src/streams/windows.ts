@@ -45,7 +45,7 @@ export function retentionStart(now: Date): Date {
   return new Date(now.getTime() - RETENTION_MS + RETENTION_MARGIN_MS);
 }
 
-/** Where a sync starts and ends; see DESIGN.md "Incremental sync". */
+/** Where a sync starts and ends; see docs/sync-algorithm.md, step 1. */
 export function planSync(input: SyncPlanInput): SyncPlan {
   const oldest = retentionStart(input.now);
   const to = new Date(input.now.getTime() - SAFETY_LAG_MS);

@@ -1,4 +1,4 @@
-""""Now" as the Orchestra server sees it (see COMMON.md "The clock").
+""""Now" as the Orchestra server sees it (see docs/sync-algorithm.md, "The clock").
 
 The API filters windows by server time, so a warehouse clock that is off would skip or re-read
 data. The `Date` header of the latest response, advanced by local monotonic time since it was
