@@ -356,8 +356,8 @@ def streams_md(streams: list[Stream]) -> str:
         "",
         "# Stream field reference",
         "",
-        "The three streams of the Airbyte source and the three tables of the Snowflake Native App share",
-        "these fields. Records are snake_case: the API's top-level camelCase keys are converted",
+        "The streams of the Airbyte source and the tables of the Snowflake Native App (one per stream)",
+        "share these fields. Records are snake_case: the API's top-level camelCase keys are converted",
         "(`pipelineVersionNumber` becomes `pipeline_version_number`); nested objects stay exactly as the",
         "API sent them. Every field is present in every record (null when the API omitted it); fields",
         "the API adds later pass through (Airbyte: as extra record fields; Snowflake: in",
@@ -368,7 +368,7 @@ def streams_md(streams: list[Stream]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for s in streams:
-        open_ = ", ".join(s.open_statuses) or "(never: operations do not change)"
+        open_ = ", ".join(s.open_statuses) or "(never: its records do not change)"
         out.append(
             f"| `{s.name}` | `GET {s.path}` | `{s.primary_key}` | `{s.cursor_field}` | "
             f"`{s.status_field}` | {open_} | {f'`{s.id_filter}`' if s.id_filter else '-'} |"

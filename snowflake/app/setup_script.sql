@@ -1,7 +1,9 @@
 -- Orchestra Data App: setup script. Snowflake runs it, top to bottom, on install and on every
 -- upgrade. SQL only (no Python runs here): roles, data and state (never replaced), the secret, the
 -- egress objects, the versioned code schema `core` with every function and procedure and its grant,
--- and the schedule. Sources for each rule: docs/snowflake-app.md.
+-- and the schedule. Sources for each rule: docs/snowflake-app.md. The lines between
+-- `-- GENERATED BEGIN <region>` and `-- GENERATED END <region>` are one per stream of
+-- resources/streams.json, written by `python3 scripts/generate.py` (docs/adding-a-stream.md).
 
 -- 1. Application roles --------------------------------------------------------------------------
 -- app_admin configures, loads and schedules; app_viewer reads tables, the view and the history,
