@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -136,3 +137,15 @@ def test_every_stream_of_the_registry_has_its_routines_grants_and_status_row() -
         assert f"HANDLER = ''orchestra_app.udfs.get_{stream}''" in setup
         assert f"('{stream}')" in state and f"FROM public.{stream}" in state
         assert callable(getattr(handlers, f"load_{stream}")) and callable(getattr(udfs, f"get_{stream}"))
+
+
+def test_the_consumer_readme_states_the_settings_defaults_the_app_uses() -> None:
+    from orchestra_app.settings import SETTINGS
+
+    readme = (ROOT / "snowflake" / "app" / "README.md").read_text()
+    rows = re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \| ([^|]+) \|", readme, re.M)
+    stated = {name.strip("`"): value.strip() for names, value in rows for name in names.split(", ")}
+    for name, (default, _, _) in SETTINGS.items():
+        assert name in stated, f"snowflake/app/README.md does not list the setting {name}"
+        shown = stated[name].strip("`")
+        assert shown == (default or "empty"), f"README says {name} defaults to {shown!r}; the app uses {default!r}"
