@@ -62,7 +62,7 @@ const scenarioHelp = (Object.keys(SCENARIOS) as ScenarioName[])
   .join('\n');
 
 const program = new Command()
-  .name('simulator')
+  .name('orchestra-simulator')
   .description('A simulator of the Orchestra metadata API (pipeline runs, task runs, operations).')
   .option('--port <n>', 'port to listen on; 0 picks a free port', int('port'), 0)
   .option('--host <addr>', 'address to bind', '127.0.0.1')

@@ -139,6 +139,8 @@ describe('simulator CLI', () => {
     const cli = path.join(__dirname, '../lib/cli.js');
     const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
+    // Named after the package's bin, the command users type.
+    expect(help.stdout).toMatch(/^Usage: orchestra-simulator \[options\]/);
     const switches = [
       '--port',
       '--host',
