@@ -37,6 +37,7 @@ import fakesnow
 import requests
 import snowflake.connector
 import yaml
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from .fake_snowflake import APP_DIR, FakeSession, Row, Runtime, split_statements
 from .scripting import Interpreter, ScriptingError, literal
@@ -707,10 +708,14 @@ class Account:
             parts = urlsplit(url)
             host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
             if host not in allowed and not (allowed and parts.hostname in LOOPBACK):
-                raise requests.ConnectionError(
+                # Blocked egress looks to the handler like a host it cannot connect to: requests wraps
+                # urllib3's NewConnectionError, as for a refused connection or an unknown name.
+                blocked = NewConnectionError(
+                    None,
                     f"Failed to connect to {host}: {routine.name} may not reach it (no external access "
-                    "integration allows it, or its app specification is not approved)"
+                    "integration allows it, or its app specification is not approved)",
                 )
+                raise requests.ConnectionError(MaxRetryError(None, url, blocked))  # type: ignore[arg-type]
             for prefix, target in redirects.items():
                 if url.startswith(prefix):
                     request.url = target + url[len(prefix) :]
