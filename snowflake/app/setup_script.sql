@@ -17,6 +17,9 @@ CREATE SCHEMA IF NOT EXISTS public;
 GRANT USAGE ON SCHEMA public TO APPLICATION ROLE app_viewer;
 EXECUTE IMMEDIATE FROM './sql/tables.sql';
 EXECUTE IMMEDIATE FROM './sql/state.sql';
+-- Reliability views over the tables (schema analytics, readable by app_viewer) and the SLA limits
+-- app_admin sets: docs/analytics.md.
+EXECUTE IMMEDIATE FROM './sql/analytics.sql';
 -- GENERATED BEGIN viewer grants (python3 scripts/generate.py, from resources/streams.json)
 GRANT SELECT ON TABLE public.pipeline_runs TO APPLICATION ROLE app_viewer;
 GRANT SELECT ON TABLE public.task_runs TO APPLICATION ROLE app_viewer;
@@ -51,6 +54,12 @@ ALTER APPLICATION SET SPECIFICATION orchestra_api
 -- so every routine is created here, on install and on every upgrade, never at run time.
 CREATE OR ALTER VERSIONED SCHEMA core;
 GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_admin;
+
+-- The dashboard (the manifest's default_streamlit): it reads the analytics views, so app_viewer may
+-- open it; it calls nothing.
+CREATE OR REPLACE STREAMLIT core.dashboard FROM '/streamlit' MAIN_FILE = '/dashboard.py';
+GRANT USAGE ON SCHEMA core TO APPLICATION ROLE app_viewer;
+GRANT USAGE ON STREAMLIT core.dashboard TO APPLICATION ROLE app_viewer;
 
 -- Checks and repairs the egress objects (rule, integration, specification) and says what is still
 -- missing: the approval, the key. Snowflake Scripting, owner's rights: allowed in a setup script.

@@ -52,6 +52,9 @@ CASES = [
      "CREATE SECRET IF NOT EXISTS config.k TYPE = GENERIC_STRING SECRET_VALUE = 'unset'"),  # wrong option name
     ("ALTER SECRET", "ALTER SECRET config.k SET SECRET_STRING = 'abc'",
      "ALTER SECRET config.k SECRET_STRING = 'abc'"),  # missing SET
+    ("CREATE STREAMLIT",
+     "CREATE OR REPLACE STREAMLIT core.dashboard FROM '/streamlit' MAIN_FILE = '/dashboard.py'",
+     "CREATE OR REPLACE STREAMLIT core.dashboard FROM '/streamlit' MAIN = '/dashboard.py'"),  # MAIN_FILE misspelt
     ("CREATE NETWORK RULE",
      "CREATE NETWORK RULE IF NOT EXISTS config.r TYPE = HOST_PORT MODE = EGRESS VALUE_LIST = ('a.io:443')",
      "CREATE NETWORK RULE IF NOT EXISTS config.r TYPE = HOST_PORT VALUE_LIST = ('a.io:443')"),  # HOST_PORT, no EGRESS
@@ -149,7 +152,7 @@ def test_a_refusal_names_the_rule_its_page_and_where_it_broke() -> None:
 
 def test_an_unknown_statement_kind_is_refused_not_waved_through() -> None:
     with pytest.raises(grammar.GrammarError, match="no grammar for this kind"):
-        grammar.check("CREATE STREAMLIT core.ui FROM '/streamlit' MAIN_FILE = 'app.py'")
+        grammar.check("CREATE NOTEBOOK core.nb FROM '/notebooks' MAIN_FILE = 'nb.ipynb'")
 
 
 def test_the_stand_in_checks_every_statement_it_is_sent(snow: FakeSnowflake) -> None:

@@ -136,6 +136,19 @@ def test_a_handler_can_use_write_pandas_only_when_its_procedure_lists_pandas(
         app.as_role("app_admin").execute("CALL core.load_operations()")
 
 
+def test_the_dashboard_must_come_from_the_package_and_be_the_object_the_manifest_names(
+    account: Account, tmp_path: Path
+) -> None:
+    missing_file = package(tmp_path, lambda sql: sql.replace("'/dashboard.py'", "'/main.py'"))
+    with pytest.raises(Error, match=r"/streamlit/main.py is not in the application package"):
+        account.install(APP, missing_file)
+    other = copy_package(
+        tmp_path / "other", manifest=lambda m: m.replace("default_streamlit: core.dashboard", "default_streamlit: core.ui")
+    )
+    with pytest.raises(Error, match=r"default_streamlit core.ui: the setup script did not create"):
+        account.install("OTHER_APP", other)
+
+
 def test_a_new_host_in_an_upgrade_needs_a_new_approval(account: Account, tmp_path: Path) -> None:
     app = account.install(APP)
     with pytest.raises(Error, match="Sequence number 2 is not the current one"):
@@ -206,7 +219,8 @@ def test_app_viewer_reads_the_tables_and_calls_nothing(account: Account) -> None
             if routine.kind == "PROCEDURE" and routine.required == 0:
                 with pytest.raises(Error, match="Insufficient privileges|does not exist or not authorized"):
                     viewer.execute(f"CALL {name}()")
-    with pytest.raises(Error, match="Schema 'ORCHESTRA_DATA_APP.CORE' does not exist or not authorized"):
+    # app_viewer may use schema core (to open the dashboard), but no routine in it.
+    with pytest.raises(Error, match="Insufficient privileges to operate on function 'CORE.GET_PIPELINE_RUNS'"):
         viewer.execute("SELECT core.get_pipeline_runs()")
     with pytest.raises(Error, match="does not exist or not authorized"):
         viewer.execute("SELECT * FROM config.settings")

@@ -133,6 +133,8 @@ class InstalledApp:
         self.runtime = Runtime()
         self.session = self._session(None)
         self.routines: dict[str, list[Routine]] = {}
+        # Streamlit objects: schema.name -> main file inside the version's package.
+        self.streamlits: dict[str, Path] = {}
         self.versioned: set[str] = set()
         self.privileges: set[str] = set()
         self.manifest: dict[str, Any] = {}
@@ -175,6 +177,7 @@ class InstalledApp:
         for schema in self.versioned:
             for key in [k for k in self.routines if k.startswith(schema + ".")]:
                 self._drop_routine(key)
+            self.streamlits = {k: v for k, v in self.streamlits.items() if not k.startswith(schema + ".")}
             self.runtime.grants = [g for g in self.runtime.grants if f" {schema.upper()}." not in g.upper()]
         self.version_dir = version_dir
         self.phase = "setup"
@@ -182,6 +185,11 @@ class InstalledApp:
             ran = self._run_script(script)
         finally:
             self.phase = "run"
+        # The manifest's default_streamlit must be an object this version's setup script created.
+        # https://docs.snowflake.com/en/developer-guide/native-apps/adding-streamlit
+        default = (self.manifest.get("artifacts") or {}).get("default_streamlit")
+        if default and str(default).lower() not in self.streamlits:
+            raise Error(f"default_streamlit {default}: the setup script did not create that Streamlit object")
         self.installed = True
         return ran
 
@@ -241,6 +249,9 @@ class InstalledApp:
         if m := re.match(r"CREATE (?:OR REPLACE )?TASK (?:IF NOT EXISTS )?(\w+)\.", flat):
             if m.group(1).lower() in self.versioned:
                 raise Error("Tasks are not supported in a versioned schema: create the task in a normal schema")
+        if m := re.match(r"CREATE (?:OR REPLACE )?STREAMLIT (?:IF NOT EXISTS )?([\w.]+) FROM '([^']+)'", flat):
+            source = re.search(r"\bFROM\s+'([^']+)'", q, re.I)
+            return self._create_streamlit(q, m.group(1).lower(), source.group(1) if source else "")
         if re.match(r"CREATE (OR REPLACE )?EXTERNAL ACCESS INTEGRATION", flat):
             return self._create_integration(q, flat)
         if flat.startswith("ALTER EXTERNAL ACCESS INTEGRATION"):
@@ -312,6 +323,20 @@ class InstalledApp:
             self._need(role, "SELECT", ("TABLE", "VIEW"), f"{schema}.{table}".lower())
 
     # -- integrations -----------------------------------------------------------------------
+
+    def _create_streamlit(self, q: str, name: str, source: str) -> list[Row]:
+        """A Streamlit app from a folder of the application package (FROM '/streamlit' MAIN_FILE =
+        '/dashboard.py'): the folder and the main file must be in the version being installed."""
+        main = re.search(r"MAIN_FILE\s*=\s*'([^']+)'", q, re.I)
+        if not main:
+            raise Error(f"STREAMLIT {name}: MAIN_FILE is required")
+        folder = (self.version_dir or APP_DIR) / source.lstrip("/")
+        path = folder / main.group(1).lstrip("/")
+        if not path.is_file():
+            where = f"{source.rstrip('/')}/{main.group(1).lstrip('/')}"
+            raise Error(f"STREAMLIT {name}: {where} is not in the application package")
+        self.streamlits[name] = path
+        return [Row((f"Streamlit {name.upper()} successfully created.",), ("STATUS",))]
 
     def _create_integration(self, q: str, flat: str) -> list[Row]:
         if "CREATE EXTERNAL ACCESS INTEGRATION" not in self.privileges:

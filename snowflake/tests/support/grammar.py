@@ -729,6 +729,13 @@ rule(
     lambda tokens: None if len(tokens) > 5 else "ALTER SECRET ... SET needs at least one property",
 )
 rule(
+    "CREATE STREAMLIT", "create-streamlit",
+    f"CREATE [ OR REPLACE ] STREAMLIT {_IF_NOT_EXISTS} <name> FROM <literal> "
+    "<< MAIN_FILE = <literal> [ QUERY_WAREHOUSE = <name> ] [ TITLE = <literal> ] "
+    f"[ IMPORTS = ( <literal> [ , ... ] ) ] [ EXTERNAL_ACCESS_INTEGRATIONS = ( <name> [ , ... ] ) ] {_COMMENT} >>",
+    _not_both_replace_and_if_not_exists,
+)
+rule(
     "CREATE NETWORK RULE", "create-network-rule",
     f"CREATE [ OR REPLACE | OR ALTER ] NETWORK RULE {_IF_NOT_EXISTS} <name> "
     "<< TYPE = { IPV4 | IPV6 | AWSVPCEID | AZURELINKID | GCPPSCID | HOST_PORT | PRIVATE_HOST_PORT } "
