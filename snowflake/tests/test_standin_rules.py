@@ -142,7 +142,8 @@ def test_the_dashboard_must_come_from_the_package_and_be_the_object_the_manifest
     missing_file = package(tmp_path, lambda sql: sql.replace("'/dashboard.py'", "'/main.py'"))
     with pytest.raises(Error, match=r"/streamlit/main.py is not in the application package"):
         account.install(APP, missing_file)
-    other = copy_package(tmp_path / "other", manifest=lambda m: m.replace("streamlit: core.dashboard", "streamlit: core.ui"))
+    renamed = lambda m: m.replace("streamlit: core.dashboard", "streamlit: core.ui")  # noqa: E731
+    other = copy_package(tmp_path / "other", manifest=renamed)
     with pytest.raises(Error, match=r"default_streamlit core.ui: the setup script did not create"):
         account.install("OTHER_APP", other)
 
