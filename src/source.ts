@@ -21,7 +21,7 @@ import { parseCatalog } from './protocol/catalog';
 import { readStreams, ReadSummary } from './protocol/read';
 import { parseState } from './protocol/state';
 import { allStreams, OrchestraStream } from './streams';
-import { HOUR_MS } from './streams/windows';
+import { HOUR_MS } from './streams/slices';
 
 export interface SourceOptions {
   /** Injected by tests that shorten retry delays; production uses the defaults. */

@@ -1,6 +1,6 @@
 """The generated DDL and every MERGE, executed through fakesnow (issue test 2).
 
-Fixtures are the simulator's own records (its ground truth), normalised as the loader does.
+Fixtures are the simulator's own records (its ground truth), normalized as the loader does.
 """
 
 from __future__ import annotations

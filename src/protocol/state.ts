@@ -2,7 +2,7 @@ import zlib from 'zlib';
 
 import { ConfigError } from '../errors';
 import { StreamState } from '../streams/engine';
-import { parseCursor } from '../streams/windows';
+import { parseCursor } from '../streams/slices';
 
 export type StateByStream = Record<string, Partial<StreamState>>;
 

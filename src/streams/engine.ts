@@ -7,15 +7,15 @@ import { RecordEncoder } from './records';
 import { Framing } from './transcode';
 import { StreamDefinition } from './registry';
 import {
-  formatWindow,
+  formatSlice,
   HOUR_MS,
   parseCursor,
   planSync,
   retentionStart,
-  splitWindow,
-  Window,
-  windows,
-} from './windows';
+  splitSlice,
+  Slice,
+  slices,
+} from './slices';
 
 /**
  * Per-stream state, as stored by Airbyte (README "Incremental state"). `cursor_field` names the
@@ -43,8 +43,8 @@ export interface EngineOptions {
   incremental: boolean;
   state?: Partial<StreamState>;
   startDate?: Date;
-  lookbackMs: number;
-  windowMs: number;
+  lookbackWindowMs: number;
+  sliceMs: number;
   pageSize: number;
   pagesInFlight: number;
   /** Stream filters from the config, as API query parameters. */
@@ -66,11 +66,11 @@ const MAX_SPLIT_DEPTH = 24;
 /** Ids per re-fetch request: well inside a page and a URL. */
 export const REFETCH_CHUNK = 50;
 /** Windows with more records are split before reading, bounding per-window memory. */
-const MAX_WINDOW_RECORDS = 20_000;
+const MAX_SLICE_RECORDS = 20_000;
 
 /**
- * The one incremental algorithm behind all three streams (docs/sync-algorithm.md): windows of at most
- * `windowMs` from `cursor - lookback` to `now - safety lag`, every page of each window read until
+ * The one incremental algorithm behind all three streams (docs/sync-algorithm.md): slices (time
+ * windows) of at most `sliceMs` from `cursor - lookback` to `now - safety lag`, every page of each read until
  * a pass is consistent, a STATE after each completed window, then a re-fetch by id of the runs last
  * seen unfinished. Records are yielded page by page; nothing of a stream is buffered.
  */
@@ -108,7 +108,7 @@ export class StreamEngine {
       now,
       cursor: this.cursor,
       startDate: this.o.startDate,
-      lookbackMs: this.o.incremental ? this.o.lookbackMs : 0,
+      lookbackWindowMs: this.o.incremental ? this.o.lookbackWindowMs : 0,
     });
     if (plan.hoursLost !== undefined) {
       log.warn(
@@ -130,11 +130,11 @@ export class StreamEngine {
           `server's clock (${now.toISOString()}); nothing new to read until then`,
       );
     }
-    for (const window of windows(plan.from, plan.to, this.o.windowMs)) {
+    for (const window of slices(plan.from, plan.to, this.o.sliceMs)) {
       const before = this.emitted;
-      yield* this.readWindow(window, new HashTable(), 0);
+      yield* this.readSlice(window, new HashTable(), 0);
       log.info(
-        `${definition.name}: read ${formatWindow(window)}: ${this.emitted - before} records ` +
+        `${definition.name}: read ${formatSlice(window)}: ${this.emitted - before} records ` +
           `(${this.emitted} so far)`,
       );
       if (!this.cursor || window.to > this.cursor) this.cursor = window.to;
@@ -165,12 +165,12 @@ export class StreamEngine {
   }
 
   /** Reads a window until one pass sees it whole; splits it when its pages keep shifting. */
-  private async *readWindow(
-    window: Window,
+  private async *readSlice(
+    window: Slice,
     seen: HashTable,
     depth: number,
   ): AsyncGenerator<EngineEvent> {
-    const label = `${this.o.definition.name} ${formatWindow(window)}`;
+    const label = `${this.o.definition.name} ${formatSlice(window)}`;
     let previous: { ids: HashTable; total: number; clean: boolean } | undefined;
     for (let pass = 1; pass <= PASSES_BEFORE_SPLIT; pass++) {
       const report = newPassReport();
@@ -184,7 +184,7 @@ export class StreamEngine {
         this.o.client.getPage(
           this.o.definition.path,
           { ...params, page, page_size: this.o.pageSize },
-          { path: this.o.definition.path, page, detail: `window ${formatWindow(window)}` },
+          { path: this.o.definition.path, page, detail: `window ${formatSlice(window)}` },
         );
       let first = true;
       let oversized = false;
@@ -194,7 +194,7 @@ export class StreamEngine {
           if (depth === 0) yield { type: 'estimate', rows: this.emitted + page.total };
           // Busy windows are read as smaller ones: the per-window dedupe memory stays bounded and
           // a shorter read leaves less time for pages to shift. Only this one page is wasted.
-          if (page.total > MAX_WINDOW_RECORDS && this.splittable(window, depth)) {
+          if (page.total > MAX_SLICE_RECORDS && this.splittable(window, depth)) {
             oversized = true;
             break;
           }
@@ -204,8 +204,8 @@ export class StreamEngine {
       }
       if (oversized) {
         this.o.log.debug(`${label}: ${lastTotal(report)} records, reading it in two halves`);
-        for (const half of splitWindow(window))
-          yield* this.readWindow(half, new HashTable(), depth + 1);
+        for (const half of splitSlice(window))
+          yield* this.readSlice(half, new HashTable(), depth + 1);
         return;
       }
       const total = lastTotal(report);
@@ -236,12 +236,12 @@ export class StreamEngine {
           'data changed). Run the sync again; it resumes from the last completed window.',
       );
     }
-    for (const half of splitWindow(window)) {
-      yield* this.readWindow(half, new HashTable(), depth + 1);
+    for (const half of splitSlice(window)) {
+      yield* this.readSlice(half, new HashTable(), depth + 1);
     }
   }
 
-  private splittable(window: Window, depth: number): boolean {
+  private splittable(window: Slice, depth: number): boolean {
     return window.to.getTime() - window.from.getTime() > MIN_SPLIT_MS && depth < MAX_SPLIT_DEPTH;
   }
 

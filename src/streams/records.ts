@@ -1,5 +1,5 @@
 import { ApiRecord, Page } from '../client/client';
-import { Normaliser, snakeCase } from './normalise';
+import { Normalizer, snakeCase } from './normalize';
 import { StreamDefinition } from './registry';
 import { Framing, PageTranscoder } from './transcode';
 
@@ -10,10 +10,10 @@ function apiName(field: string): string {
 
 /**
  * Reads the fields the engine needs from API records, and encodes records to stream-record JSON:
- * through the text transcoder when the page's body is at hand, else through the Normaliser.
+ * through the text transcoder when the page's body is at hand, else through the Normalizer.
  */
 export class RecordEncoder {
-  private readonly normaliser: Normaliser;
+  private readonly normalizer: Normalizer;
   private readonly transcoder: PageTranscoder;
   private readonly cursorApi: string;
   private readonly statusApi: string;
@@ -22,7 +22,7 @@ export class RecordEncoder {
     private readonly definition: StreamDefinition,
     schemaProperties: readonly string[],
   ) {
-    this.normaliser = new Normaliser(schemaProperties);
+    this.normalizer = new Normalizer(schemaProperties);
     this.transcoder = new PageTranscoder(schemaProperties);
     this.cursorApi = apiName(definition.cursor_field);
     this.statusApi = apiName(definition.status_field);
@@ -52,7 +52,7 @@ export class RecordEncoder {
     for (const i of indexes) {
       parts.push(
         framing.head,
-        Buffer.from(JSON.stringify(this.normaliser.normalise(page.results[i]))),
+        Buffer.from(JSON.stringify(this.normalizer.normalize(page.results[i]))),
         framing.tail,
       );
     }

@@ -6,7 +6,7 @@ import { OrchestraConfig } from '../config';
 import { StreamEngine, StreamState } from './engine';
 import { JsonSchema, StreamDefinition, streamDefinition, streamSchema } from './registry';
 import { Framing } from './transcode';
-import { HOUR_MS } from './windows';
+import { HOUR_MS } from './slices';
 
 /** What every stream needs at read time; built once per command by the source. */
 export interface StreamContext {
@@ -88,8 +88,8 @@ export abstract class OrchestraStream {
       incremental,
       state,
       startDate: config.start_date ? new Date(config.start_date) : undefined,
-      lookbackMs: config.lookback_hours * HOUR_MS,
-      windowMs: config.window_hours * HOUR_MS,
+      lookbackWindowMs: config.lookback_hours * HOUR_MS,
+      sliceMs: config.window_hours * HOUR_MS,
       pageSize: config.page_size,
       pagesInFlight: config.pages_in_flight,
       filters: this.filterParams(),

@@ -1,11 +1,11 @@
-import { snakeCase } from './normalise';
+import { snakeCase } from './normalize';
 
 /**
  * The hot path of a sync: turns the bytes of an API page into framed stream-record JSON bytes
  * without re-serialising any value. The body has already been validated by JSON.parse (the parsed
  * records drive ids, statuses and dedupe); this scan only finds each record's top-level keys and
  * where their values start and end, so the output is the API's own bytes with renamed keys and
- * `null` for the schema properties the API omitted: the same records as Normaliser +
+ * `null` for the schema properties the API omitted: the same records as Normalizer +
  * JSON.stringify, without building strings (which dominated a sync's CPU and garbage). Anything
  * unexpected returns undefined, and the caller falls back to the object path for that page.
  */

@@ -2,7 +2,7 @@ import fs from 'fs';
 import path from 'path';
 
 import { SimulatorHandle, startSimulator } from 'orchestra-api-simulator';
-import { snakeCase } from '../../src/streams/normalise';
+import { snakeCase } from '../../src/streams/normalize';
 import { errorsOf, Msg, nextState, recordsOf, statesOf, tracesOf } from '../helpers/messages';
 import { catalogProblems, protocolProblems, recordValidator } from '../helpers/protocol';
 import { catalogFor, ensureBuilt, ROOT, runMain, STREAMS, writeFiles } from '../helpers/sync';

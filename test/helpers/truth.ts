@@ -1,12 +1,12 @@
 import { SimulatorHandle } from 'orchestra-api-simulator';
-import { Normaliser } from '../../src/streams/normalise';
+import { Normalizer } from '../../src/streams/normalize';
 import { streamSchema } from '../../src/streams/registry';
-import { RETENTION_MARGIN_MS, RETENTION_MS, SAFETY_LAG_MS } from '../../src/streams/windows';
+import { RETENTION_MARGIN_MS, RETENTION_MS, SAFETY_LAG_MS } from '../../src/streams/slices';
 import { Destination, Rec } from './messages';
 
 export type WindowField = 'created' | 'updated';
 
-const normalisers = new Map<string, Normaliser>();
+const normalizers = new Map<string, Normalizer>();
 
 /** The simulator's ground truth in stream-record form (snake_case, every schema field present). */
 export function truthRecords(
@@ -14,13 +14,13 @@ export function truthRecords(
   stream: string,
   includeSuperseded = true,
 ): Rec[] {
-  let n = normalisers.get(stream);
+  let n = normalizers.get(stream);
   if (!n) {
-    n = new Normaliser(Object.keys(streamSchema(stream).properties));
-    normalisers.set(stream, n);
+    n = new Normalizer(Object.keys(streamSchema(stream).properties));
+    normalizers.set(stream, n);
   }
-  const normaliser = n;
-  return sim.truth(stream as never, { includeSuperseded }).map((r) => normaliser.normalise(r));
+  const normalizer = n;
+  return sim.truth(stream as never, { includeSuperseded }).map((r) => normalizer.normalize(r));
 }
 
 function windowValue(stream: string, record: Rec, field: WindowField): number {

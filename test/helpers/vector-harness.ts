@@ -367,8 +367,8 @@ export async function runCase(c: VectorCase, api: ScriptedApi, apiUrl: string): 
     incremental: true,
     state: c.state ? { cursor: c.state.cursor, open_ids: ids(c.state.open_ids) } : undefined,
     startDate: cfg.start_date ? new Date(cfg.start_date) : undefined,
-    lookbackMs: cfg.lookback_hours * HOUR_MS,
-    windowMs: cfg.window_hours * HOUR_MS,
+    lookbackWindowMs: cfg.lookback_hours * HOUR_MS,
+    sliceMs: cfg.window_hours * HOUR_MS,
     pageSize: cfg.page_size,
     // One page at a time: the request order is then the algorithm's, as in the Python engine.
     pagesInFlight: 1,

@@ -1,5 +1,5 @@
 import { startSimulator } from 'orchestra-api-simulator';
-import { Normaliser } from '../../src/streams/normalise';
+import { Normalizer } from '../../src/streams/normalize';
 import { streamSchema } from '../../src/streams/registry';
 import { PageTranscoder } from '../../src/streams/transcode';
 
@@ -32,8 +32,8 @@ function both(
     indexes,
     FRAMING,
   );
-  const normaliser = new Normaliser(props);
-  const slow = indexes.map((i) => normaliser.normalise(results[i]));
+  const normalizer = new Normalizer(props);
+  const slow = indexes.map((i) => normalizer.normalize(results[i]));
   return { fast: unframe(bytes), slow };
 }
 

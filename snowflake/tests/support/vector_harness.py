@@ -274,7 +274,7 @@ def run_case(case: dict[str, Any], api: ScriptedApi) -> Outcome:
             client=client,
             state={"cursor": state["cursor"], "open_ids": ids(state["open_ids"])} if state else None,
             start_date=_instant(cfg["start_date"]) if cfg.get("start_date") else None,
-            lookback=timedelta(hours=cfg["lookback_hours"]),
+            lookback_window=timedelta(hours=cfg["lookback_hours"]),
             window=timedelta(hours=cfg["window_hours"]),
             page_size=cfg["page_size"],
             filters=dict(cfg.get("filters", {})),

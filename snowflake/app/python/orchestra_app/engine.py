@@ -19,7 +19,7 @@ from typing import Any
 from .client import OrchestraClient
 from .errors import OrchestraError
 from .normalize import iso_z, normalize, parse_instant
-from .windows import Window, plan_sync, retention_start, split_window, windows
+from .slices import Slice, plan_sync, retention_start, slices, split_slice
 
 PASSES_BEFORE_SPLIT = 2
 # A window is not split below this: equal timestamps cannot be separated by time anyway.
@@ -39,7 +39,7 @@ class EngineOptions:
     client: OrchestraClient
     state: dict[str, Any] | None = None
     start_date: datetime | None = None
-    lookback: timedelta = timedelta(hours=3)
+    lookback_window: timedelta = timedelta(hours=3)
     window: timedelta = timedelta(hours=24)
     page_size: int = 100
     filters: dict[str, Any] = field(default_factory=dict)
@@ -49,7 +49,7 @@ class EngineOptions:
 
 @dataclass
 class Batch:
-    """Normalised pages to MERGE, and what they came from."""
+    """Normalized pages to MERGE, and what they came from."""
 
     pages: list[Page]
     label: str
@@ -128,7 +128,7 @@ class StreamEngine:
     def run(self) -> Iterator[Batch | StateUpdate]:
         name = self.o.stream["name"]
         now = _whole_second(self.o.client.clock.now())
-        plan = plan_sync(now, self.cursor, self.o.start_date, self.o.lookback)
+        plan = plan_sync(now, self.cursor, self.o.start_date, self.o.lookback_window)
         if plan.hours_lost is not None:
             self.warn(
                 f"{name}: the saved cursor {iso_z(self.cursor) if self.cursor else '?'} is older than the 7 days "
@@ -146,7 +146,7 @@ class StreamEngine:
                 f"{name}: the saved cursor {iso_z(plan.start)} is ahead of the server's clock ({iso_z(now)}); "
                 "nothing new to read until then"
             )
-        for window in windows(plan.start, plan.end, self.o.window):
+        for window in slices(plan.start, plan.end, self.o.window):
             pages: list[Page] = []
             try:
                 self._read_window(window, pages, 0)
@@ -171,7 +171,7 @@ class StreamEngine:
 
     # -- windows ----------------------------------------------------------------------------
 
-    def _read_window(self, window: Window, out: list[Page], depth: int) -> None:
+    def _read_window(self, window: Slice, out: list[Page], depth: int) -> None:
         """Reads a window until one pass sees it whole; splits it when it is busy or its pages keep
         shifting. Each window read (a half too) starts a fresh memory of versions, so that memory
         stays bounded by the window's size; passes over the same window share it."""
@@ -220,7 +220,7 @@ class StreamEngine:
                     "data changed). Run the load again; it resumes from the last completed window.",
                     "transient",
                 )
-        for half in split_window(window):
+        for half in split_slice(window):
             self._read_window(half, out, depth + 1)
 
     def _read_pages(

@@ -103,7 +103,7 @@ def _load_stream(
             client=client,
             state=store.read_state(name),
             start_date=settings.start_date,
-            lookback=settings.lookback,
+            lookback_window=settings.lookback_window,
             window=settings.window,
             page_size=settings.page_size,
             filters=settings.filters(spec),

@@ -117,7 +117,7 @@ class Settings:
     api_url: str
     account_id: str | None
     start_date: datetime | None
-    lookback: timedelta
+    lookback_window: timedelta
     window: timedelta
     page_size: int
     requests_per_minute: int
@@ -134,7 +134,7 @@ class Settings:
             api_url=v["api_url"],
             account_id=v["account_id"],
             start_date=v["start_date"],
-            lookback=timedelta(hours=v["lookback_hours"]),
+            lookback_window=timedelta(hours=v["lookback_hours"]),
             window=timedelta(hours=v["window_hours"]),
             page_size=v["page_size"],
             requests_per_minute=v["requests_per_minute"],

@@ -121,7 +121,7 @@ class Store:
     # -- the MERGE --------------------------------------------------------------------------
 
     def merge(self, stream: str, pages: list[list[dict[str, Any]]], warnings: list[str]) -> int:
-        """Upserts pages of normalised records into the stream's table; returns rows inserted or
+        """Upserts pages of normalized records into the stream's table; returns rows inserted or
         updated. Duplicates within the batch collapse to the newest version (then last fetched)."""
         spec = STREAMS[stream]
         properties = frozenset(c[0] for c in spec["columns"])

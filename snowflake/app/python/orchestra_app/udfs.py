@@ -20,7 +20,7 @@ from .errors import config_error
 from .handlers import api_key
 from .normalize import iso_z
 from .schema import STREAMS
-from .windows import MAX_WINDOW, retention_start
+from .slices import MAX_WINDOW, retention_start
 
 MAX_PAGE_SIZE = 100
 

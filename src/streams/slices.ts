@@ -1,4 +1,9 @@
-/** Time arithmetic of the incremental algorithm, kept pure so it is tested on its own. */
+/**
+ * The sync plan and its slices: the time arithmetic of the incremental algorithm, kept pure so it is
+ * tested on its own. A slice is one time window of the API's `time_from`/`time_to` filter (Airbyte's
+ * CDK calls the unit of work between checkpoints a slice); the look-back is the CDK's
+ * `lookback_window`. See docs/sync-algorithm.md.
+ */
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -12,9 +17,9 @@ export const SAFETY_LAG_MS = 60_000;
  * Consecutive windows overlap by 1 ms, so a record stamped exactly on a boundary is inside one of
  * them whether the API's bounds are inclusive or exclusive. Duplicates are harmless; gaps are not.
  */
-export const WINDOW_OVERLAP_MS = 1;
+export const SLICE_OVERLAP_MS = 1;
 
-export interface Window {
+export interface Slice {
   from: Date;
   to: Date;
 }
@@ -24,7 +29,7 @@ export interface SyncPlanInput {
   /** The saved cursor (incremental with state). */
   cursor?: Date;
   startDate?: Date;
-  lookbackMs: number;
+  lookbackWindowMs: number;
 }
 
 export interface SyncPlan {
@@ -54,7 +59,7 @@ export function planSync(input: SyncPlanInput): SyncPlan {
     if (cursor.getTime() >= to.getTime()) {
       return { retentionStart: oldest, from: cursor, to, cursorInFuture: cursor > to };
     }
-    let from = new Date(cursor.getTime() - input.lookbackMs);
+    let from = new Date(cursor.getTime() - input.lookbackWindowMs);
     let hoursLost: number | undefined;
     if (cursor < oldest) hoursLost = (oldest.getTime() - cursor.getTime()) / HOUR_MS;
     if (from < oldest) from = oldest;
@@ -70,27 +75,27 @@ export function planSync(input: SyncPlanInput): SyncPlan {
 }
 
 /** Splits [from, to] into windows of at most sizeMs, each overlapping the previous by 1 ms. */
-export function* windows(from: Date, to: Date, sizeMs: number): Generator<Window> {
+export function* slices(from: Date, to: Date, sizeMs: number): Generator<Slice> {
   let start = from.getTime();
   const end = to.getTime();
   while (start < end) {
     const stop = Math.min(start + sizeMs, end);
     yield { from: new Date(start), to: new Date(stop) };
     if (stop >= end) return;
-    start = stop - WINDOW_OVERLAP_MS;
+    start = stop - SLICE_OVERLAP_MS;
   }
 }
 
 /** Halves a window (for windows whose pages kept shifting), keeping the 1 ms overlap. */
-export function splitWindow(w: Window): [Window, Window] {
+export function splitSlice(w: Slice): [Slice, Slice] {
   const mid = Math.floor((w.from.getTime() + w.to.getTime()) / 2);
   return [
     { from: w.from, to: new Date(mid) },
-    { from: new Date(mid - WINDOW_OVERLAP_MS), to: w.to },
+    { from: new Date(mid - SLICE_OVERLAP_MS), to: w.to },
   ];
 }
 
-export function formatWindow(w: Window): string {
+export function formatSlice(w: Slice): string {
   return `${w.from.toISOString()} -> ${w.to.toISOString()}`;
 }
 

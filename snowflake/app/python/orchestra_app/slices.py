@@ -1,4 +1,6 @@
-"""Time arithmetic of the incremental algorithm (the same as the Airbyte source's windows.ts)."""
+"""The sync plan and its slices (time windows of the API filter; Airbyte's CDK calls the unit of work
+between checkpoints a slice, and the look-back its lookback_window), the same as the Airbyte source's
+slices.ts: docs/sync-algorithm.md."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ MAX_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
-class Window:
+class Slice:
     start: datetime
     end: datetime
 
@@ -60,18 +62,18 @@ def plan_sync(now: datetime, cursor: datetime | None, start_date: datetime | Non
     return Plan(oldest, start, end, start_clamped=clamped)
 
 
-def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[Window]:
+def slices(start: datetime, end: datetime, size: timedelta) -> Iterator[Slice]:
     """[start, end] in windows of at most `size`, each overlapping the previous by 1 ms."""
     size = min(size, MAX_WINDOW)
     while start < end:
         stop = min(start + size, end)
-        yield Window(start, stop)
+        yield Slice(start, stop)
         if stop >= end:
             return
         start = stop - OVERLAP
 
 
-def split_window(w: Window) -> tuple[Window, Window]:
+def split_slice(w: Slice) -> tuple[Slice, Slice]:
     mid = w.start + (w.end - w.start) / 2
     mid = mid.replace(microsecond=(mid.microsecond // 1000) * 1000)
-    return Window(w.start, mid), Window(mid - OVERLAP, w.end)
+    return Slice(w.start, mid), Slice(mid - OVERLAP, w.end)

@@ -9,7 +9,7 @@ function camelCase(snake: string): string {
   return snake.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
-export type NormalisedRecord = Record<string, unknown>;
+export type NormalizedRecord = Record<string, unknown>;
 
 /**
  * Turns API records (camelCase top level) into stream records: snake_case top-level keys, nested
@@ -18,7 +18,7 @@ export type NormalisedRecord = Record<string, unknown>;
  * usual fields costs one pass over the schema, and every record comes out with the same key order
  * (which also keeps JSON.stringify on its fast path).
  */
-export class Normaliser {
+export class Normalizer {
   /** [snake_case name, API name] per schema property. */
   private readonly pairs: Array<[string, string]>;
   private readonly apiNames: Set<string>;
@@ -32,8 +32,8 @@ export class Normaliser {
     this.apiNames = new Set(this.pairs.map(([, api]) => api));
   }
 
-  normalise(record: ApiRecord): NormalisedRecord {
-    const out: NormalisedRecord = {};
+  normalize(record: ApiRecord): NormalizedRecord {
+    const out: NormalizedRecord = {};
     let matched = 0;
     for (const [snake, api] of this.pairs) {
       const value = record[api];
@@ -51,7 +51,7 @@ export class Normaliser {
   }
 
   /** Fields the schema does not list (or sent already snake_cased): snake_cased, passed through. */
-  private extras(record: ApiRecord, out: NormalisedRecord): void {
+  private extras(record: ApiRecord, out: NormalizedRecord): void {
     for (const key in record) {
       if (this.apiNames.has(key)) continue;
       let snake = this.keyCache.get(key);
