@@ -5,11 +5,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import VError from 'verror';
-import { SimClock, createClock } from './clock';
+import { SimClock, createClock } from './sim-clock';
 import { STREAMS, StreamName, US_PER_DAY } from './constants';
 import { createControl } from './control';
 import { ByteWriter } from './bytes';
-import { Engine } from './engine';
+import { Engine } from './query-engine';
 import { FaultInjector, Injection, RateLimiter } from './faults';
 import { INTEGRATIONS } from './integrations';
 import { Counters, Observer, RequestLogEntry } from './observe';

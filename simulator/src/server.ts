@@ -5,13 +5,13 @@
 import http from 'node:http';
 import { StreamName } from './constants';
 import { ByteWriter } from './bytes';
-import { Engine } from './engine';
+import { Engine } from './query-engine';
 import { FaultDecision, FaultInjector, RateLimiter, retryAfterHeader } from './faults';
 import { Observer } from './observe';
 import { Endpoint, SimulatorOptions } from './options';
 import { ApiError, ListQuery, ParseContext, isApiError, parseListQuery } from './query';
 import { Serializer } from './serialize';
-import { SimClock } from './clock';
+import { SimClock } from './sim-clock';
 import { World } from './world';
 
 export const PUBLIC_PREFIX = '/api/engine/public';
