@@ -47,13 +47,11 @@ describe('the reference check', () => {
   });
 
   it('reports a document cited in a comment that is not in the repository', () => {
-    expect(check('b.py', '"""The algorithm of DESIGN.md."""\n')).toEqual(['DESIGN.md']);
+    expect(check('b.py', '"""The algorithm of PLAN.md."""\n')).toEqual(['PLAN.md']);
   });
 
   it('reports a link that leaves the repository', () => {
-    expect(check('README.md', '[api](../shared/orchestra/API.md)\n')).toEqual([
-      '../shared/orchestra/API.md',
-    ]);
+    expect(check('README.md', '[api](../elsewhere/API.md)\n')).toEqual(['../elsewhere/API.md']);
   });
 
   it('ignores web links', () => {

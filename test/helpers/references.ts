@@ -14,7 +14,7 @@ const TEXT_FILE = /(\.(md|ts|js|mjs|py|sql|ya?ml|sh|toml|txt)|Dockerfile|\.docke
 /** Copies of external documents: their references point into the projects they come from. */
 const EXTERNAL = /^contracts\//;
 const MARKDOWN_LINK = /\[[^\]\n]*\]\(([^)\s]+)\)/g;
-/** A document named in prose or a comment: `docs/x.md`, `../README.md`, `DESIGN.md`. */
+/** A document named in prose or a comment: `docs/x.md`, `../README.md`, `NOTES.md`. */
 const CITED_DOC = /(?<![\w/.@-])((?:\.{1,2}\/)*[\w-][\w./-]*\.md)\b/g;
 
 /** Files of the repository, tracked or new (but not ignored), that can hold references. */
