@@ -9,7 +9,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Python virtualenvs live under test/ (PyAirbyte); keep jest's file crawler out of them.
   modulePathIgnorePatterns: ['/\\.venv/'],
-  testPathIgnorePatterns: ['/node_modules/', '/\\.venv/'],
+  // test/docker/ needs podman and a built image: jest.docker.config.js, run by scripts/docker-smoke.sh.
+  testPathIgnorePatterns: ['/node_modules/', '/\\.venv/', '<rootDir>/test/docker/'],
   watchPathIgnorePatterns: ['/\\.venv/'],
   testTimeout: 120000,
   transform: {
