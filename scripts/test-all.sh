@@ -16,7 +16,7 @@ step "ruff";                       python3 -m ruff check snowflake scripts test/
 step "pytest (native app)";        python3 -m pytest -q snowflake/tests
 step "live Snowflake smoke (SKIPPED without credentials)"; npm run -s snowflake:smoke
 step "PyAirbyte (own virtualenv)"; bash test/pyairbyte/run.sh -p no:warnings
-step "docker image";               bash scripts/docker-smoke.sh
+step "docker image: build it, then the Docker tests (test/docker/)"; bash scripts/docker-smoke.sh
 # Airbyte's own acceptance tests on the image just built (a loud "CAT NOT RUN" and no failure where
 # the CAT tools folder is absent: see scripts/cat.sh).
 step "Airbyte acceptance tests (CAT 3.9.8, CAT 0.11.5)"; CAT_IMAGE_BUILT=1 bash scripts/cat.sh

@@ -245,6 +245,7 @@ function expectSameAsHost(tag: string, r: { container: string; host: string }): 
   const host = comparable(r.host);
   const image = comparable(r.container);
   if (canonical(host) !== canonical(image)) {
+    failed = true; // keep both outputs (work folder) for a full diff
     throw new Error(
       `${tag}: the image's output differs from bin/main on the host (- host, + image):\n${lineDiff(host, image)}`,
     );
