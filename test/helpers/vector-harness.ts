@@ -31,6 +31,8 @@ export interface Reply {
   status?: number;
   headers?: Record<string, string>;
   body?: Json;
+  /** A body sent byte for byte (status 200 unless `status` says otherwise). */
+  raw?: string;
   delay_ms?: number;
 }
 
@@ -215,6 +217,11 @@ export class ScriptedApi {
         'Content-Type': 'application/json',
         ...reply.headers,
       };
+      if (reply.raw !== undefined) {
+        res.writeHead(reply.status ?? 200, headers);
+        res.end(reply.raw);
+        return;
+      }
       if (reply.status !== undefined) {
         res.writeHead(reply.status, headers);
         res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));

@@ -151,19 +151,21 @@ class ScriptedApi:
                 SeenRequest(path, query, handler.headers.get("Authorization") == f"Bearer {API_KEY}")
             )
             reply = self._pick(path, query)
-            body = None if "status" in reply else self._page(reply, query)
+            body = None if "status" in reply or "raw" in reply else self._page(reply, query)
         if reply.get("delay_ms"):
             time.sleep(reply["delay_ms"] / 1000)
         status = reply.get("status", 200)
-        if "status" in reply:
+        if "raw" in reply:
+            payload = reply["raw"].encode()
+        elif "status" in reply:
             payload = b"" if reply.get("body") is None else json.dumps(reply["body"]).encode()
         else:
             payload = json.dumps(body).encode()
         try:
             handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.get("headers", {}).items():
+            headers = {"Content-Type": "application/json", **reply.get("headers", {})}
+            headers["Content-Length"] = str(len(payload))
+            for name, value in headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(payload)
