@@ -249,8 +249,9 @@ export function parseEnvelope(body: string, contentType: string): Page | Failure
   if (typeof env !== 'object' || env === null || !Array.isArray(env.results)) {
     return { kind: 'malformed', reason: 'no "results" array in the body', html: false };
   }
-  if (typeof env.total !== 'number' || !Number.isFinite(env.total)) {
-    return { kind: 'malformed', reason: 'no numeric "total" in the body', html: false };
+  // A made-up total would let the engine call a window whole that is not (docs/sync-algorithm.md).
+  if (typeof env.total !== 'number' || !Number.isInteger(env.total) || env.total < 0) {
+    return { kind: 'malformed', reason: 'no whole-number "total" in the body', html: false };
   }
   for (const record of env.results) {
     if (
@@ -263,7 +264,8 @@ export function parseEnvelope(body: string, contentType: string): Page | Failure
   }
   return {
     page: typeof env.page === 'number' ? env.page : 0,
-    pageSize: typeof env.pageSize === 'number' ? env.pageSize : env.results.length,
+    // 0: the API did not say how many it serves per page; a short page is then not a cap.
+    pageSize: Number.isInteger(env.pageSize) && Number(env.pageSize) > 0 ? Number(env.pageSize) : 0,
     total: env.total,
     results: env.results,
   };

@@ -45,6 +45,9 @@ export function parseRetryAfterMs(
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Otherwise only an HTTP-date (a day name and hh:mm:ss): Date.parse alone takes "-5" as a year.
+  // https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
+  if (!/^[A-Za-z]{3,9},?\s.*\d{2}:\d{2}:\d{2}/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   const serverNow = serverDate ? Date.parse(serverDate) : NaN;

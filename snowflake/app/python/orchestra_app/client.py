@@ -1,15 +1,18 @@
 """HTTP client for Orchestra's public API: timeouts, bounded retries, a request budget, no key leaks.
 
-Retries only what can succeed on a second try (network errors, timeouts, 429, 5xx), with
-exponential backoff and jitter, honouring `Retry-After` (seconds or an HTTP date), within one
-total waiting budget per load. 400/401/403/404/422 become actionable configuration errors. The API
-key is sent only in the Authorization header and redacted from every message.
+Retries only what can succeed on a second try (network errors, timeouts, 429, 5xx, a 2xx body
+that is not the list envelope), with exponential backoff and jitter; a `Retry-After` (seconds or an
+HTTP date) is waited as asked plus under a second of jitter; all within one total waiting budget
+per load (docs/sync-algorithm.md, "Errors while reading"). 400/401/403/404/422 become actionable
+configuration errors. The API key is sent only in the Authorization header and redacted from every
+message.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -91,10 +94,9 @@ def parse_retry_after(value: str | None, server_date: str | None, local_now: flo
     if value is None or not value.strip():
         return None
     text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
+    # Delta-seconds are digits only (RFC 9110 10.2.3): no sign, exponent, "inf" or "nan".
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
     try:
         at = parsedate_to_datetime(text).timestamp()
     except (TypeError, ValueError, IndexError):
@@ -125,6 +127,25 @@ def _detail(response: requests.Response) -> str:
     if detail is not None:
         return str(detail)[:300]
     return json.dumps(body)[:200]
+
+
+def _envelope_problem(body: Any) -> str | None:
+    """Why a 2xx body is not one page of a list endpoint, or None. Nothing is guessed: a page
+    without `results` or a whole-number `total` cannot tell the engine whether a window is whole."""
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        return 'no "results" array in the body'
+    total = body.get("total")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        return 'no whole-number "total" in the body'
+    for record in body["results"]:
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            return 'a result without a string "id"'
+    return None
+
+
+def _looks_like_html(response: requests.Response) -> bool:
+    head = response.content[:200].lstrip().lower()
+    return "html" in response.headers.get("Content-Type", "").lower() or head.startswith((b"<!doctype", b"<html"))
 
 
 def _refused(exc: Exception) -> bool:
@@ -159,21 +180,19 @@ class OrchestraClient:
         self._session.close()
 
     def get_page(self, path: str, params: dict[str, Any], what: str = "") -> dict[str, Any]:
-        """One page of a list endpoint, validated: {"page", "pageSize", "total", "results": [...]}."""
-        body = self.get_json(path, params, what)
-        results = body.get("results") if isinstance(body, dict) else None
-        if not isinstance(results, list):
-            raise OrchestraError(
-                f"Orchestra answered {path} without a `results` list ({what or 'page'}); "
-                "the API may have changed: report it to the app provider."
-            )
-        total = body.get("total")
-        body["total"] = total if isinstance(total, int) and total >= 0 else len(results)
+        """One page of a list endpoint, validated: {"page", "pageSize", "total", "results": [...]}.
+        A body that is not that envelope is retried like a 5xx; `pageSize` is 0 when not given."""
+        body: dict[str, Any] = self._get(path, params, what, envelope=True)
         page_size = body.get("pageSize")
-        body["pageSize"] = page_size if isinstance(page_size, int) else 0
+        valid = isinstance(page_size, int) and not isinstance(page_size, bool) and page_size > 0
+        body["pageSize"] = page_size if valid else 0
         return body
 
     def get_json(self, path: str, params: dict[str, Any], what: str = "") -> Any:
+        """Any JSON answer of the API (retried while it is not JSON), as parsed."""
+        return self._get(path, params, what, envelope=False)
+
+    def _get(self, path: str, params: dict[str, Any], what: str, envelope: bool) -> Any:
         url = self._base + path
         query = {k: v for k, v in params.items() if v is not None}
         label = f"GET {path}" + (f" ({what})" if what else "")
@@ -207,10 +226,21 @@ class OrchestraClient:
                 continue
             if status >= 400:
                 raise self._client_error(status, path, response)
+            # A 2xx that is not the API's JSON: a proxy or gateway page, or a body cut short.
+            if _looks_like_html(response):
+                self._retry_or_fail(attempt, None, label, "an HTML page instead of JSON", html=True)
+                continue
             try:
-                return response.json()
+                body = response.json()
             except ValueError:
-                self._retry_or_fail(attempt, None, label, "a response that is not JSON")
+                size = len(response.content)
+                problem = "an empty body" if size == 0 else f"invalid or truncated JSON ({size} bytes)"
+                self._retry_or_fail(attempt, None, label, problem, malformed=True)
+                continue
+            problem = _envelope_problem(body) if envelope else None
+            if problem is None:
+                return body
+            self._retry_or_fail(attempt, None, label, problem, malformed=True)
 
     def _retry_or_fail(
         self,
@@ -220,17 +250,28 @@ class OrchestraClient:
         reason: str,
         status: int | None = None,
         refused: bool = False,
+        malformed: bool = False,
+        html: bool = False,
     ) -> None:
         o = self.options
+
+        def gave_up(limit: str) -> OrchestraError:
+            if malformed or html:
+                return self._malformed(label, reason, limit, html)
+            return self._gave_up(label, reason, status, limit, refused)
+
         if retry_after is not None and retry_after > o.max_retry_after_s:
-            raise self._gave_up(label, reason, status, f"it asked to wait {retry_after:.0f} s", refused)
+            raise gave_up(f"it asked to wait {retry_after:.0f} s")
         if attempt >= o.max_attempts:
-            raise self._gave_up(label, reason, status, f"{attempt} attempts", refused)
-        ceiling = min(o.max_delay_s, o.base_delay_s * 2 ** (attempt - 1))
-        backoff = ceiling / 2 + ceiling / 2 * o.random()
-        wait = max(backoff, retry_after) if retry_after is not None else backoff
+            raise gave_up(f"{attempt} attempts")
+        if retry_after is not None:
+            # The server's wait exactly, plus under a second of jitter so parallel loads spread out.
+            wait = retry_after + o.random() * min(1.0, o.base_delay_s)
+        else:
+            ceiling = min(o.max_delay_s, o.base_delay_s * 2 ** (attempt - 1))
+            wait = ceiling / 2 + ceiling / 2 * o.random()
         if self._retry_waited + wait > o.retry_budget_s:
-            raise self._gave_up(label, reason, status, f"the retry budget of {o.retry_budget_s:.0f} s", refused)
+            raise gave_up(f"the retry budget of {o.retry_budget_s:.0f} s")
         self._retry_waited += wait
         self.counters.retries += 1
         self.counters.waited_s += wait
@@ -264,6 +305,22 @@ class OrchestraClient:
             advice = "This is on Orchestra's side; run the load again later: it resumes from its last completed window."
         msg = f"{label} failed with {reason}; gave up after {limit}. {advice}"
         return OrchestraError(redact(msg, self.options.api_key), kind, status)
+
+    def _malformed(self, label: str, reason: str, limit: str, html: bool) -> OrchestraError:
+        """A 2xx that stayed unreadable. An HTML page every time means api_url is a website or a
+        login/proxy page (`config`); a broken or incomplete body is worth another load (`transient`)."""
+        if html:
+            msg = (
+                f"{self._host} answered {label} with an HTML page instead of Orchestra's JSON; gave up after "
+                f"{limit}. The api_url setting points at a website or a proxy page: set it to {DEFAULT_API_URL} "
+                "(CALL core.set_setting('api_url', '...'))."
+            )
+            return config_error(redact(msg, self.options.api_key))
+        msg = (
+            f"Orchestra returned a malformed response to {label}: {reason}; gave up after {limit}. "
+            "Run the load again: it resumes from its last completed window."
+        )
+        return OrchestraError(redact(msg, self.options.api_key), "transient")
 
     def _client_error(self, status: int, path: str, response: requests.Response) -> OrchestraError:
         detail = redact(_detail(response), self.options.api_key)
