@@ -41,7 +41,7 @@ def calm_sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def account() -> Iterator[Account]:
-    """An empty stand-in account (support/account.py) to install the app into."""
+    """An empty stand-in account (support/account/) to install the app into."""
     acct = Account()
     yield acct
     acct.close()

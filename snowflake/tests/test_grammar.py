@@ -1,4 +1,4 @@
-"""The grammar check (support/grammar.py): every statement of the setup script and the files it runs
+"""The grammar check (support/grammar/): every statement of the setup script and the files it runs
 passes, every statement kind the app uses has a statement it must refuse, and the stand-in runs the
 check on every statement (a load's MERGEs included)."""
 

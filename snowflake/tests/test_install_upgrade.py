@@ -1,4 +1,4 @@
-"""The app's life in a consumer account, on the stand-in account (support/account.py): install,
+"""The app's life in a consumer account, on the stand-in account (support/account/): install,
 approve, set the key, load, schedule, upgrade to a second version, uninstall. Every consumer step
 runs as SQL through an application-role session, as the README tells the consumer to."""
 

@@ -1,4 +1,4 @@
-"""Each rule the stand-in account enforces (support/account.py), proven by breaking it on purpose.
+"""Each rule the stand-in account enforces (support/account/), proven by breaking it on purpose.
 The sources for the rules are in docs/snowflake-app.md."""
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ class FakeSession:
         self.runtime = runtime
         self.app_name = app_name
         self.statements: list[str] = []
-        # The installed app's rules (support/account.py) see every statement first; `role` is the
+        # The installed app's rules (support/account/) see every statement first; `role` is the
         # application role a consumer session uses (None: the app itself, as owner).
         self.rules: Any = None
         self.role: str | None = None
@@ -257,7 +257,7 @@ def run_setup_script(session: FakeSession, path: Path = APP_DIR / "setup_script.
     """Runs the setup script as an install or upgrade would: EXECUTE IMMEDIATE FROM inlines the
     file; the versioned schema becomes a plain schema (fakesnow has no versioning); the rest goes
     through session.sql (real SQL, or emulated objects). Returns every statement run.
-    A session of an installed app (support/account.py) runs it as Snowflake would: install, or
+    A session of an installed app (support/account/) runs it as Snowflake would: install, or
     upgrade with the versioned schema rebuilt."""
     if session.rules is not None:
         return list(session.rules.run_setup(path))

@@ -1,6 +1,6 @@
 """What the stand-in checks on every statement the app sends, before running it, as Snowflake would:
 
-- its grammar (support/grammar.py, from the syntax blocks of Snowflake's reference pages);
+- its grammar (support/grammar/, from the syntax blocks of Snowflake's reference pages);
 - its size: at most MAX_STATEMENT_BYTES of text plus bound values. "Limits on Query Text Size"
   (https://docs.snowflake.com/en/user-guide/query-size-limits) asks for at most 1 MB per
   statement, and says the limit covers literals and values bound by the connectors too; larger
