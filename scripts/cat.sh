@@ -10,12 +10,12 @@
 #   CAT_VERSIONS=3.9.8 bash scripts/cat.sh
 #
 # The CAT runner (run-cat.sh, both CAT versions, the podman shim) lives outside this repository, in
-# ${CAT_TOOLS_DIR:-<repo>/../shared/tools/cat}. Without it this prints a loud warning and exits 0, so a
+# ${CAT_TOOLS_DIR:-the folder .ci/cat-tools-dir names}. Without it this prints a loud warning and exits 0, so a
 # clone elsewhere still runs every other test. Exits non-zero when any CAT test fails or errors.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-CAT_TOOLS_DIR=${CAT_TOOLS_DIR:-$ROOT/../shared/tools/cat}
+CAT_TOOLS_DIR=${CAT_TOOLS_DIR:-$(bash .ci/cat-tools-dir)}
 VERSIONS=${CAT_VERSIONS:-3.9.8 0.11.5}
 started=$(date +%s)
 log() { echo "==> cat [+$(($(date +%s) - started))s] $*" >&2; }

@@ -40,7 +40,7 @@ if ! command -v podman >/dev/null || ! podman image exists docker.io/library/nod
   as_root bash scripts/container-setup.sh
 fi
 
-CAT_TOOLS_DIR=${CAT_TOOLS_DIR:-$PWD/../shared/tools/cat}
+CAT_TOOLS_DIR=${CAT_TOOLS_DIR:-$(bash .ci/cat-tools-dir)}
 if [ -f "$CAT_TOOLS_DIR/run-cat.sh" ]; then
   say "Airbyte's acceptance tests: virtualenvs of both CAT versions"
   bash "$CAT_TOOLS_DIR/run-cat.sh" install

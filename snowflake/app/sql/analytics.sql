@@ -457,7 +457,8 @@ $$;
 -- Sync health per stream: the last load, the last success, failures, rows and lag.
 CREATE OR REPLACE VIEW analytics.sync_health AS
 WITH streams AS (
-    SELECT column1 AS stream FROM VALUES ('pipeline_runs'), ('task_runs'), ('operations')
+    -- One row per stream, from the app's status view (its list is generated from resources/streams.json).
+    SELECT stream FROM public.sync_status
 ),
 last_load AS (
     SELECT stream, started_at, ended_at, status, rows_merged, records_read, error,
